@@ -1,0 +1,76 @@
+"""Problems are values: a location, a message and a severity, collected and reported together."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from typing import Literal
+
+Severity = Literal["error", "warning"]
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One thing wrong with the content, located in a file (and a line when known)."""
+
+    path: str
+    """The file, relative to the project root, with forward slashes."""
+    line: int | None
+    """1-based line of the offending key or text; None when the file as a whole is at fault."""
+    message: str
+    """What was found, what is allowed and, where possible, the fix."""
+    field: str | None = None
+    """The front-matter field or data key concerned, if any."""
+    severity: Severity = "error"
+
+    def __str__(self) -> str:
+        where = self.path if self.line is None else f"{self.path}:{self.line}"
+        return f"{where}: {self.severity}: {self.message}"
+
+    def as_error(self) -> Problem:
+        """The same problem as an error (for `--strict`)."""
+        return Problem(self.path, self.line, self.message, self.field, "error")
+
+
+class ContentError(Exception):
+    """Raised by a stage when the content has errors; carries every problem found."""
+
+    def __init__(self, problems: Iterable[Problem]) -> None:
+        self.problems = sorted(problems)
+        super().__init__(f"{len(self.problems)} problem(s) in the content")
+
+
+def errors(problems: Iterable[Problem]) -> list[Problem]:
+    """The problems that are errors."""
+    return [p for p in problems if p.severity == "error"]
+
+
+def format_problems(problems: Iterable[Problem], fmt: str = "text", color: bool = False) -> str:
+    """Format problems for people (`text`), GitHub workflow annotations or JSON."""
+    items = sorted(problems)
+    if fmt == "json":
+        return json.dumps([asdict(p) for p in items], ensure_ascii=False, indent=2)
+    lines = []
+    for p in items:
+        if fmt == "github":
+            props = f"file={_gh_escape_prop(p.path)}"
+            if p.line is not None:
+                props += f",line={p.line}"
+            lines.append(f"::{p.severity} {props}::{_gh_escape_data(p.message)}")
+        elif color:
+            code = "31" if p.severity == "error" else "33"
+            where = p.path if p.line is None else f"{p.path}:{p.line}"
+            lines.append(f"\033[1m{where}:\033[0m \033[{code}m{p.severity}:\033[0m {p.message}")
+        else:
+            lines.append(str(p))
+    return "\n".join(lines)
+
+
+def _gh_escape_data(text: str) -> str:
+    # The escapes GitHub's runner itself applies to annotation messages.
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _gh_escape_prop(text: str) -> str:
+    return _gh_escape_data(text).replace(":", "%3A").replace(",", "%2C")

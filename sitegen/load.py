@@ -1,0 +1,346 @@
+"""Stage 1, load: read content/ into parsed documents, with the line of every key.
+
+Nothing here judges the content beyond what reading needs: bytes that are not
+text, front matter that is not YAML. Everything is collected as `Problem`s;
+nothing raises for content.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import Problem
+
+MAX_FILE_BYTES = 1_000_000
+"""Larger files are refused: no response is near this, and it bounds the work per file."""
+
+SETTINGS_FILE = "site.yaml"
+UNITS_FILE = "units.yaml"
+REPORT_FILE = "report.yaml"
+
+RESPONSE_NAME = re.compile(r"^(?P<section>[^-]+)-(?P<unit>.+)\.(?P<lang>[^.]+)\.md$")
+YEAR_DIR = re.compile(r"^[0-9]{4}$")
+ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff]")
+
+KeyPath = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class Document:
+    """Parsed YAML (a data file or a Markdown file's front matter) with the line of every key."""
+
+    path: str
+    """The file, relative to the project root."""
+    data: Any
+    """The parsed value; None when the YAML could not be parsed."""
+    lines: Mapping[KeyPath, int] = field(default_factory=dict)
+    """1-based file line of every mapping key and sequence item, by its path."""
+    plain: Mapping[KeyPath, str] = field(default_factory=dict)
+    """The source text of unquoted scalars that YAML read as numbers or booleans."""
+    start_line: int = 1
+    """The line where the YAML starts (for problems with no better line)."""
+
+    def line_of(self, path: KeyPath) -> int:
+        """The line of `path`, or of its nearest ancestor that has one."""
+        path = tuple(path)
+        while path:
+            if path in self.lines:
+                return self.lines[path]
+            path = path[:-1]
+        return self.start_line
+
+
+@dataclass(frozen=True)
+class ResponseFile:
+    """One Markdown response file: its name's parts, front matter and body."""
+
+    path: str
+    year: str
+    name: str
+    name_section: str
+    name_unit: str
+    lang: str
+    meta: Document
+    body: str
+    """The Markdown body, with the front matter's lines removed (no leading blank lines)."""
+    body_line: int
+    """The file line on which `body` starts."""
+    text: str
+    """The whole file as read (NFC, LF line endings, no byte-order mark)."""
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """Everything read from content/, and the problems met while reading it."""
+
+    root: Path
+    settings: Document | None
+    units: Document | None
+    reports: Mapping[str, Document]
+    responses: tuple[ResponseFile, ...]
+    problems: tuple[Problem, ...]
+
+
+def is_ignored(name: str) -> bool:
+    """Hidden files and editor leftovers (`.x`, `.#x`, `#x#`, `x~`, `x.swp`) are not content."""
+    return (
+        name.startswith((".", "#", "~$"))
+        or name.endswith(("~", ".swp", ".swo", ".swx", ".tmp", ".bak"))
+        or name in ("Thumbs.db", "desktop.ini")
+    )
+
+
+def load(root: Path, content_dir: str = "content") -> Loaded:
+    """Read settings, units, every year's report.yaml and every response file under content/."""
+    problems: list[Problem] = []
+    base = root / content_dir
+    if not base.is_dir():
+        problems.append(Problem(content_dir, None, "the content folder is missing"))
+        return Loaded(root, None, None, {}, (), tuple(problems))
+
+    def data_file(path: Path) -> Document | None:
+        text = read_text(path, root, problems)
+        if text is None:
+            return None
+        doc, probs = parse_yaml(text, rel(path, root))
+        problems.extend(probs)
+        return doc
+
+    settings = units = None
+    reports: dict[str, Document] = {}
+    responses: list[ResponseFile] = []
+    for entry in sorted(base.iterdir(), key=lambda p: p.name):
+        name = nfc(entry.name)
+        if is_ignored(name):
+            continue
+        if not _inside(entry, base, root, problems):
+            continue
+        if name == SETTINGS_FILE:
+            settings = data_file(entry)
+        elif name == UNITS_FILE:
+            units = data_file(entry)
+        elif entry.is_dir() and YEAR_DIR.match(name):
+            for item in sorted(entry.iterdir(), key=lambda p: p.name):
+                item_name = nfc(item.name)
+                if is_ignored(item_name) or not _inside(item, base, root, problems):
+                    continue
+                if item_name == REPORT_FILE:
+                    doc = data_file(item)
+                    if doc is not None:
+                        reports[name] = doc
+                elif item_name.endswith(".md") and item.is_file():
+                    response = read_response(item, root, name, problems)
+                    if response is not None:
+                        responses.append(response)
+                else:
+                    problems.append(Problem(rel(item, root), None,
+                        f"'{item_name}' is not a response file; expected "
+                        "<section>-<unit>.<language>.md or report.yaml"))
+        else:
+            problems.append(Problem(rel(entry, root), None,
+                f"'{name}' is not expected in {content_dir}/; expected {SETTINGS_FILE}, "
+                f"{UNITS_FILE} and one folder per report year (e.g. 2022/)"))
+    for name, doc in ((SETTINGS_FILE, settings), (UNITS_FILE, units)):
+        if doc is None and not any(p.path == f"{content_dir}/{name}" for p in problems):
+            problems.append(Problem(f"{content_dir}/{name}", None, "the file is missing"))
+    if not reports and not responses:
+        problems.append(Problem(content_dir, None,
+            "no report years found: add a folder such as content/2022/ with a report.yaml"))
+    responses.sort(key=lambda r: r.path)
+    return Loaded(root, settings, units, reports, tuple(responses), tuple(problems))
+
+
+def read_response(path: Path, root: Path, year: str, problems: list[Problem]) -> ResponseFile | None:
+    """Read one Markdown file: name parts, front matter (with lines) and body."""
+    text = read_text(path, root, problems)
+    if text is None:
+        return None
+    shown = rel(path, root)
+    name = nfc(path.name)
+    match = RESPONSE_NAME.match(name)
+    if not match:
+        problems.append(Problem(shown, None,
+            f"file name '{name}' is not <section>-<unit>.<language>.md "
+            "(e.g. 2.4-konsernihallinto.fi.md)"))
+        return None
+    split = split_front_matter(text, shown, problems)
+    if split is None:
+        return None
+    yaml_text, body, body_line = split
+    meta, probs = parse_yaml(yaml_text, shown, first_line=2)
+    problems.extend(probs)
+    return ResponseFile(shown, year, name, match["section"], match["unit"], match["lang"],
+                        meta, body, body_line, text)
+
+
+def split_front_matter(text: str, shown: str, problems: list[Problem]) -> tuple[str, str, int] | None:
+    """Split `---`-fenced YAML from the body; returns (yaml, body, line the body starts on)."""
+    lines = text.split("\n")
+    if lines[0].rstrip() != "---":
+        problems.append(Problem(shown, 1,
+            "the file must start with front matter: a line '---', the fields "
+            "(section, unit), and another line '---'"))
+        return None
+    for i in range(1, len(lines)):
+        if lines[i].rstrip() in ("---", "..."):
+            body_start = i + 1
+            while body_start < len(lines) and not lines[body_start].strip():
+                body_start += 1
+            return "\n".join(lines[1:i]), "\n".join(lines[body_start:]), body_start + 1
+    problems.append(Problem(shown, 1,
+        "the front matter is not closed: add a line '---' after the last field"))
+    return None
+
+
+def read_text(path: Path, root: Path, problems: list[Problem]) -> str | None:
+    """Read a file as UTF-8 text: NFC, LF line endings, no BOM; bad bytes are located problems."""
+    shown = rel(path, root)
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            problems.append(Problem(shown, None,
+                f"the file is {size:,} bytes; the limit is {MAX_FILE_BYTES:,} bytes"))
+            return None
+        raw = path.read_bytes()
+    except OSError as exc:
+        problems.append(Problem(shown, None, f"cannot read the file: {exc.strerror}"))
+        return None
+    if b"\0" in raw:
+        line = raw[: raw.index(b"\0")].count(b"\n") + 1
+        problems.append(Problem(shown, line, "the file contains a NUL byte; it is not a text file"))
+        return None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        problems.append(Problem(shown, line,
+            f"the file is not valid UTF-8 (byte 0x{raw[exc.start]:02x}); save it as UTF-8"))
+        return None
+    text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    return nfc(text)
+
+
+def parse_yaml(text: str, shown: str, first_line: int = 1) -> tuple[Document, list[Problem]]:
+    """Parse YAML safely, recording the line of every key; never constructs tags or aliases."""
+    problems: list[Problem] = []
+    empty = Document(shown, None, start_line=first_line)
+    if "\t" in text:
+        line = text[: text.index("\t")].count("\n") + first_line
+        return empty, [Problem(shown, line,
+            "the YAML contains a tab; indent with spaces")]
+    try:
+        # Events first: anchors, aliases and explicit tags are refused before
+        # anything is built, so an alias bomb costs one linear scan.
+        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+            mark = event.start_mark.line + first_line
+            if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+                return empty, [Problem(shown, mark,
+                    "YAML anchors and aliases (& and *) are not allowed; write the value out")]
+            tag = getattr(event, "tag", None)
+            implicit = getattr(event, "implicit", True)
+            if tag is not None and not (implicit is True or (isinstance(implicit, tuple) and any(implicit))):
+                return empty, [Problem(shown, mark,
+                    f"YAML tags such as '{tag}' are not allowed; write a plain value")]
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = (mark.line if mark else 0) + first_line
+        what = exc.problem or exc.context or "invalid YAML"
+        return empty, [Problem(shown, line, f"invalid YAML: {what}{_yaml_hint(what)}")]
+    except yaml.YAMLError as exc:
+        return empty, [Problem(shown, first_line, f"invalid YAML: {exc}")]
+    lines: dict[KeyPath, int] = {}
+    plain: dict[KeyPath, str] = {}
+    value = _construct(node, (), lines, plain, problems, shown, first_line) if node else None
+    return Document(shown, value, lines, plain, first_line), problems
+
+
+_SCALARS = yaml.SafeLoader("")
+
+
+def _construct(node: yaml.Node, path: KeyPath, lines: dict[KeyPath, int], plain: dict[KeyPath, str],
+               problems: list[Problem], shown: str, first: int) -> Any:
+    if isinstance(node, yaml.MappingNode):
+        result: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            line = key_node.start_mark.line + first
+            if not isinstance(key_node, yaml.ScalarNode):
+                problems.append(Problem(shown, line, "a key must be a plain name"))
+                continue
+            key = key_node.value
+            if ZERO_WIDTH.search(key):
+                problems.append(Problem(shown, line,
+                    f"the key {key!r} contains an invisible (zero-width) character; retype it",
+                    field=ZERO_WIDTH.sub("", key)))
+            if key in result:
+                problems.append(Problem(shown, line,
+                    f"{_name(path + (key,))}: the key appears twice (first on line "
+                    f"{lines[path + (key,)]}); keep one", field=_name(path + (key,))))
+                continue
+            lines[path + (key,)] = line
+            result[key] = _construct(value_node, path + (key,), lines, plain, problems, shown, first)
+        return result
+    if isinstance(node, yaml.SequenceNode):
+        items = []
+        for i, item in enumerate(node.value):
+            lines[path + (i,)] = item.start_mark.line + first
+            items.append(_construct(item, path + (i,), lines, plain, problems, shown, first))
+        return items
+    if node.tag == "tag:yaml.org,2002:timestamp":
+        return node.value  # dates stay text; the schema checks their form
+    value = _SCALARS.construct_object(node)
+    if node.style is None and not isinstance(value, str) and value is not None:
+        plain[path] = node.value
+    if isinstance(value, str) and ZERO_WIDTH.search(value):
+        problems.append(Problem(shown, node.start_mark.line + first,
+            f"{_name(path)}: the value contains an invisible (zero-width) character; retype it",
+            field=_name(path)))
+    return value
+
+
+def _name(path: KeyPath) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _yaml_hint(problem: str) -> str:
+    if "mapping values are not allowed" in problem:
+        return " (a value containing ': ' needs quotes)"
+    if "found unexpected end of stream" in problem or "while scanning a quoted scalar" in problem:
+        return " (a quote is not closed)"
+    return ""
+
+
+def nfc(text: str) -> str:
+    """Unicode NFC, so that 'ä' typed as one or two code points is the same letter."""
+    return unicodedata.normalize("NFC", text)
+
+
+def rel(path: Path, root: Path) -> str:
+    """A path relative to the project root, with forward slashes, for messages."""
+    try:
+        return nfc(path.relative_to(root).as_posix())
+    except ValueError:
+        return nfc(path.as_posix())
+
+
+def _inside(path: Path, base: Path, root: Path, problems: list[Problem]) -> bool:
+    """Symbolic links may point within content/ only."""
+    if not path.is_symlink():
+        return True
+    target = Path(os.path.realpath(path))
+    if target == base.resolve() or base.resolve() in target.parents:
+        return True
+    problems.append(Problem(rel(path, root), None,
+        "a symbolic link that leads outside content/ is not allowed"))
+    return False

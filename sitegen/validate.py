@@ -1,0 +1,498 @@
+"""Stage 2, validate: check every loaded file against schema.yaml and the rules across files.
+
+Returns problems, never raises for content. Each problem points at the line of
+the offending key and, for near misses, suggests the nearest valid value.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import jsonschema
+import yaml
+from babel import Locale
+
+from .errors import Problem
+from .load import Document, KeyPath, Loaded, ResponseFile, _name
+
+TRANSLATION_FIELDS = ("translation_of", "source_digest", "reviewed")
+
+
+@cache
+def load_schema(path: Path) -> dict[str, Any]:
+    """Read schema.yaml and check it against the JSON Schema metaschema (a bad schema is our bug)."""
+    schema: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator.check_schema(schema)
+    return schema
+
+
+def body_digest(body: str) -> str:
+    """The digest a translation records of its original: SHA-256 of the NFC, LF, trimmed body."""
+    import unicodedata
+
+    text = unicodedata.normalize("NFC", body).replace("\r\n", "\n").replace("\r", "\n").strip()
+    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class Validated:
+    """The loaded content, once it has no errors (warnings may remain)."""
+
+    loaded: Loaded
+    languages: tuple[str, ...]
+    problems: tuple[Problem, ...]
+
+
+def validate(loaded: Loaded, schema_path: Path) -> list[Problem]:
+    """Every problem in the loaded content: schema violations first, then cross-file rules."""
+    schema = load_schema(schema_path)
+    problems = list(loaded.problems)
+    if loaded.settings is not None:
+        problems += check_schema(loaded.settings, schema, "settings")
+    if loaded.units is not None:
+        problems += check_schema(loaded.units, schema, "units")
+    for doc in loaded.reports.values():
+        problems += check_schema(doc, schema, "report")
+    for response in loaded.responses:
+        if response.meta.data is not None:
+            problems += check_schema(response.meta, schema, None)
+    bad = {p.path for p in problems if p.severity == "error"}
+    languages = settings_languages(loaded.settings, bad)
+    units = known_units(loaded.units, bad)
+    if loaded.settings is not None and loaded.settings.path not in bad:
+        problems += check_settings(loaded.settings)
+    if loaded.units is not None and loaded.units.path not in bad and languages:
+        problems += check_units(loaded.units, languages)
+    sections: dict[str, dict[str, int]] = {}
+    for year, doc in loaded.reports.items():
+        if doc.path not in bad:
+            problems += check_report(doc, year, languages)
+            sections[year] = {s["number"]: i for i, s in enumerate(doc.data["sections"])}
+    problems += check_responses(loaded, languages, units, sections, bad)
+    return problems
+
+
+# -- schema -----------------------------------------------------------------
+
+
+def check_schema(doc: Document, schema: Mapping[str, Any], kind: str | None) -> list[Problem]:
+    """Validate one document against the root schema (front matter) or one of its $defs."""
+    if doc.data is None:
+        return [] if kind is None else [Problem(doc.path, doc.start_line, "the file is empty")]
+    target = schema if kind is None else {**schema, "$ref": f"#/$defs/{kind}"}
+    if kind is not None:
+        target = {k: v for k, v in target.items() if k not in ("required", "properties", "additionalProperties", "type")}
+    validator = jsonschema.Draft202012Validator(target, format_checker=jsonschema.FormatChecker())
+    problems: list[Problem] = []
+    for error in validator.iter_errors(doc.data):
+        problems += describe(error, doc)
+    return problems
+
+
+def describe(error: jsonschema.ValidationError, doc: Document) -> list[Problem]:
+    """Turn a jsonschema error into problems that name the field, the value found and what is allowed."""
+    if error.validator in ("anyOf", "oneOf", "allOf", "$ref") and error.context:
+        return [p for sub in error.context for p in describe(sub, doc)]
+    path: KeyPath = tuple(error.absolute_path)
+    field = _name(path) or "front matter"
+    line = doc.line_of(path)
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    value = error.instance
+    if error.validator == "additionalProperties" and isinstance(value, dict):
+        allowed = sorted(schema.get("properties", {}))
+        out = []
+        for key in value:
+            if key in allowed:
+                continue
+            fname = _name(path + (key,))
+            hint = suggest(key, allowed)
+            listing = f"; allowed fields are {', '.join(allowed)}" if allowed else ""
+            out.append(Problem(doc.path, doc.line_of(path + (key,)),
+                f"{fname}: unknown field{hint or listing}", field=fname))
+        return out
+    if error.validator == "required":
+        missing = re.findall(r"'([^']+)' is a required property", error.message)
+        name = _name(path + (missing[0],)) if missing else field
+        where = doc.line_of(path) if path else max(doc.start_line - 1, 1)
+        return [Problem(doc.path, where, f"{name}: required field is missing", field=name)]
+    if error.validator == "type":
+        expected = error.validator_value
+        found = describe_value(value)
+        message = f"{field}: expected {_type_words(expected)}, found {found}"
+        raw = doc.plain.get(path)
+        if expected == "string" and raw is not None:
+            message += f"; YAML reads {raw} as {found.split(' ')[1] if ' ' in found else found}: quote it, {path[-1]}: \"{raw}\""
+        return [Problem(doc.path, line, message, field=field)]
+    if error.validator == "enum":
+        allowed = ", ".join(str(v) for v in error.validator_value)
+        hint = suggest(str(value), [str(v) for v in error.validator_value])
+        return [Problem(doc.path, line, f"{field}: {describe_value(value)} is not allowed; expected one of {allowed}{hint}", field=field)]
+    if error.validator == "pattern" or error.validator == "format":
+        what = first_sentence(schema.get("description", "")) or f"a value matching {error.validator_value}"
+        if error.validator == "format" or schema.get("format") == "date":
+            what = "a date written YYYY-MM-DD" if schema.get("format") == "date" else what
+        return [Problem(doc.path, line, f"{field}: {describe_value(value)} is not valid; expected {what}", field=field)]
+    return [Problem(doc.path, line, f"{field}: {error.message}", field=field)]
+
+
+def describe_value(value: Any) -> str:
+    """A short description of a YAML value for messages."""
+    if value is None:
+        return "an empty value"
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    if isinstance(value, int | float):
+        return f"the number {value}"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return repr(value) if len(str(value)) < 60 else repr(str(value)[:57] + "...")
+
+
+def _type_words(expected: Any) -> str:
+    words = {"string": "text (a string)", "integer": "a whole number", "boolean": "true or false",
+             "object": "a mapping of fields", "array": "a list", "number": "a number"}
+    if isinstance(expected, list):
+        return " or ".join(words.get(e, e) for e in expected)
+    return words.get(expected, str(expected))
+
+
+def first_sentence(text: str) -> str:
+    """The first sentence of a schema description, lower-cased, for messages."""
+    sentence = text.strip().split(". ")[0].split(", as ")[0].rstrip(".")
+    return sentence[:1].lower() + sentence[1:] if sentence else ""
+
+
+def suggest(value: str, choices: Iterable[str]) -> str:
+    """'; did you mean 'x'?' for the closest choice, or ''."""
+    choices = list(choices)
+    lowered = {c.lower(): c for c in choices}
+    if value.lower() in lowered and lowered[value.lower()] != value:
+        return f"; did you mean '{lowered[value.lower()]}'?"
+    match = difflib.get_close_matches(value, choices, n=1, cutoff=0.6)
+    return f"; did you mean '{match[0]}'?" if match else ""
+
+
+# -- data files ---------------------------------------------------------------
+
+
+def settings_languages(settings: Document | None, bad: set[str]) -> tuple[str, ...]:
+    """The language codes from site.yaml, first the original; () when site.yaml is broken."""
+    if settings is None or settings.path in bad:
+        return ()
+    return tuple(lang["code"] for lang in settings.data["languages"])
+
+
+def known_units(units: Document | None, bad: set[str]) -> dict[str, Any]:
+    """Unit id → its entry; {} when units.yaml is broken (then units are not checked)."""
+    if units is None or units.path in bad:
+        return {}
+    return {u["id"]: u for u in units.data["units"]}
+
+
+def check_settings(doc: Document) -> list[Problem]:
+    """Language codes are unique."""
+    seen: set[str] = set()
+    problems = []
+    for i, lang in enumerate(doc.data["languages"]):
+        if lang["code"] in seen:
+            problems.append(Problem(doc.path, doc.line_of(("languages", i, "code")),
+                f"languages[{i}].code: '{lang['code']}' is listed twice", field="languages"))
+        seen.add(lang["code"])
+    return problems
+
+
+def check_units(doc: Document, languages: tuple[str, ...]) -> list[Problem]:
+    """Ids and slugs are unique, every language is present, parents exist and form no cycle."""
+    problems = []
+    units = doc.data["units"]
+    ids = [u["id"] for u in units]
+    seen_ids: set[str] = set()
+    seen_slugs: dict[tuple[str, str], str] = {}
+    for i, unit in enumerate(units):
+        at = ("units", i)
+        if unit["id"] in seen_ids:
+            problems.append(Problem(doc.path, doc.line_of(at + ("id",)),
+                f"units[{i}].id: '{unit['id']}' is listed twice", field="id"))
+        seen_ids.add(unit["id"])
+        for key in ("name", "slug"):
+            for lang in languages:
+                if lang not in unit[key]:
+                    problems.append(Problem(doc.path, doc.line_of(at + (key,)),
+                        f"units[{i}].{key}: the '{lang}' version is missing", field=key))
+            for lang in unit[key]:
+                if lang not in languages:
+                    problems.append(Problem(doc.path, doc.line_of(at + (key, lang)),
+                        f"units[{i}].{key}.{lang}: '{lang}' is not a language of the site "
+                        f"(content/site.yaml lists {', '.join(languages)})", field=key))
+        for lang, slug in unit["slug"].items():
+            other = seen_slugs.get((lang, slug))
+            if other and other != unit["id"]:
+                problems.append(Problem(doc.path, doc.line_of(at + ("slug", lang)),
+                    f"units[{i}].slug.{lang}: '{slug}' is already the slug of '{other}'", field="slug"))
+            seen_slugs[(lang, slug)] = unit["id"]
+        parent = unit.get("parent")
+        if parent is not None and parent not in ids:
+            problems.append(Problem(doc.path, doc.line_of(at + ("parent",)),
+                f"units[{i}].parent: unit '{parent}' is unknown{suggest(parent, ids)}", field="parent"))
+    by_id = {u["id"]: u for u in units}
+    for i, unit in enumerate(units):
+        chain, current = {unit["id"]}, unit.get("parent")
+        while current in by_id:
+            if current in chain:
+                problems.append(Problem(doc.path, doc.line_of(("units", i, "parent")),
+                    f"units[{i}].parent: '{unit['id']}' is its own ancestor", field="parent"))
+                break
+            chain.add(current)
+            current = by_id[current].get("parent")
+    return problems
+
+
+def check_report(doc: Document, year: str, languages: tuple[str, ...]) -> list[Problem]:
+    """The year matches the folder; headings are unique, in order, nested under existing parents."""
+    problems = []
+    data = doc.data
+    if str(data["year"]) != year:
+        problems.append(Problem(doc.path, doc.line_of(("year",)),
+            f"year: {data['year']} does not match the folder '{year}'", field="year"))
+    texts: list[KeyPath] = [("title",), ("committee",), ("evaluation_report", "title")]
+    texts += [("sections", i, "title") for i in range(len(data["sections"]))]
+    for at in texts:
+        value: Any = data
+        for part in at:
+            value = value[part]
+        for lang in languages:
+            if lang not in value:
+                problems.append(Problem(doc.path, doc.line_of(at),
+                    f"{_name(at)}: the '{lang}' version is missing", field=_name(at)))
+    seen: set[str] = set()
+    previous: tuple[int, ...] = ()
+    for i, section in enumerate(data["sections"]):
+        number = section["number"]
+        at = ("sections", i, "number")
+        key = tuple(int(n) for n in number.split("."))
+        parent = number.rsplit(".", 1)[0] if "." in number else None
+        if number in seen:
+            problems.append(Problem(doc.path, doc.line_of(at),
+                f"sections[{i}].number: '{number}' is listed twice", field="number"))
+        elif key <= previous:
+            problems.append(Problem(doc.path, doc.line_of(at),
+                f"sections[{i}].number: '{number}' comes after '{'.'.join(map(str, previous))}'; "
+                "list the sections in order", field="number"))
+        elif parent is not None and parent not in seen:
+            problems.append(Problem(doc.path, doc.line_of(at),
+                f"sections[{i}].number: '{number}' needs its parent heading '{parent}' listed before it",
+                field="number"))
+        seen.add(number)
+        previous = max(previous, key)
+    return problems
+
+
+# -- responses ----------------------------------------------------------------
+
+
+def check_responses(loaded: Loaded, languages: tuple[str, ...], units: Mapping[str, Any],
+                    sections: Mapping[str, Mapping[str, int]], bad: set[str]) -> list[Problem]:
+    """Names agree with front matter; sections and units exist; translations have originals."""
+    problems: list[Problem] = []
+    if not languages:
+        return problems
+    original = languages[0]
+    by_key: dict[tuple[str, str, str, str], ResponseFile] = {}
+    by_path = {r.path: r for r in loaded.responses}
+    for r in loaded.responses:
+        meta = r.meta.data if isinstance(r.meta.data, dict) else {}
+        if r.lang not in languages:
+            problems.append(Problem(r.path, None,
+                f"language '{r.lang}' in the file name is unknown; expected one of "
+                f"{', '.join(languages)}{suggest(r.lang, languages)}", field="language"))
+            continue
+        problems += check_body(r, by_path)
+        if r.path in bad:
+            continue
+        section, unit = meta["section"], meta["unit"]
+        unit_ok = not units or unit in units
+        if units and unit not in units:
+            problems.append(Problem(r.path, r.meta.line_of(("unit",)),
+                f"unit '{unit}' is unknown{suggest(unit, units) or '; see content/units.yaml'}", field="unit"))
+        known = sections.get(r.year)
+        if known is None and r.year not in loaded.reports:
+            problems.append(Problem(r.path, None,
+                f"the folder has no report.yaml: content/{r.year}/report.yaml lists the sections", field="section"))
+        elif known is not None and section not in known:
+            problems.append(Problem(r.path, r.meta.line_of(("section",)),
+                f"section '{section}' is not in the {r.year} report (content/{r.year}/report.yaml)"
+                f"{suggest(section, known)}", field="section"))
+        elif section != r.name_section:
+            problems.append(Problem(r.path, r.meta.line_of(("section",)),
+                f"section '{section}' does not agree with the file name; rename the file to "
+                f"'{section}-{r.name_unit}.{r.lang}.md' or correct the section", field="section"))
+        if unit_ok and unit != r.name_unit:
+            problems.append(Problem(r.path, r.meta.line_of(("unit",)),
+                f"unit '{unit}' does not agree with the file name; rename the file to "
+                f"'{r.name_section}-{unit}.{r.lang}.md' or correct the unit", field="unit"))
+        key = (r.year, section, unit, r.lang)
+        if key in by_key:
+            problems.append(Problem(r.path, r.meta.line_of(("section",)),
+                f"{by_key[key].path} already answers section {section} for unit '{unit}' in '{r.lang}'",
+                field="section"))
+        by_key[key] = r
+    for r in loaded.responses:
+        if r.path in bad or r.lang not in languages:
+            continue
+        meta = r.meta.data
+        if r.lang == original:
+            for name in TRANSLATION_FIELDS:
+                if name in meta:
+                    problems.append(Problem(r.path, r.meta.line_of((name,)),
+                        f"{name}: only translations may have this field ('{r.lang}' is the original language)",
+                        field=name))
+            for lang in languages[1:]:
+                if (r.year, meta["section"], meta["unit"], lang) not in by_key:
+                    problems.append(Problem(r.path, None,
+                        f"no {language_name(lang)} translation yet: the {language_name(lang)} page shows "
+                        f"the {language_name(original)} text until "
+                        f"{r.name.removesuffix(f'.{r.lang}.md')}.{lang}.md exists",
+                        severity="warning"))
+            continue
+        source = by_key.get((r.year, meta["section"], meta["unit"], original))
+        expected = f"{meta['section']}-{meta['unit']}.{original}.md"
+        if source is None:
+            problems.append(Problem(r.path, None,
+                f"this translation has no original: content/{r.year}/{expected} is missing"))
+            continue
+        if meta.get("translation_of") != expected:
+            if "translation_of" not in meta:
+                problems.append(Problem(r.path, max(r.meta.start_line - 1, 1),
+                    f"translation_of: required field is missing; add translation_of: {expected}",
+                    field="translation_of"))
+            else:
+                problems.append(Problem(r.path, r.meta.line_of(("translation_of",)),
+                    f"translation_of: expected '{expected}' (the original beside this file), "
+                    f"found '{meta['translation_of']}'", field="translation_of"))
+        recorded = meta.get("source_digest")
+        command = f"python build.py translated {r.path}"
+        if recorded is None:
+            problems.append(Problem(r.path, r.meta.line_of(("translation_of",)),
+                f"source_digest: no digest of the {language_name(original)} original is recorded; "
+                f"once the translation is done, run '{command}'", field="source_digest",
+                severity="warning"))
+        elif recorded != body_digest(source.body):
+            problems.append(Problem(r.path, r.meta.line_of(("source_digest",)),
+                f"the {language_name(original)} original has changed since this translation; "
+                f"update it, then run '{command}'", field="source_digest", severity="warning"))
+        if not meta.get("draft") and source.meta.data.get("draft") and source.path not in bad:
+            problems.append(Problem(r.path, None,
+                f"the original {source.name} is a draft, so this translation cannot be published"))
+    return problems
+
+
+@cache
+def language_name(code: str) -> str:
+    """The English name of a language, for messages (fi → Finnish)."""
+    try:
+        return str(Locale.parse(code).english_name)
+    except (ValueError, TypeError):
+        return code
+
+
+# -- bodies -------------------------------------------------------------------
+
+MAX_NESTING = 8
+"""Deeper block quotes or lists than this are refused: Python-Markdown recurses per level."""
+
+_CODE_SPAN = re.compile(r"(`+)(?:(?!\1).)*?\1")
+_RAW_HTML = re.compile(r"<(?:[A-Za-z][A-Za-z0-9-]*(?=[\s/>])|/[A-Za-z]|!--|![A-Za-z\[]|\?)")
+_AUTOLINK = re.compile(r"<([A-Za-z][A-Za-z0-9+.-]{1,31}:[^<>\s]*)>")
+_INLINE_LINK = re.compile(r"(!?)\[(?:[^\[\]]|\[[^\[\]]*\])*\]\(\s*<?([^)\s>]*)")
+_REF_DEF = re.compile(r"^ {0,3}\[[^\]]+\]:\s*<?(\S*?)>?(?:\s|$)")
+_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*):")
+ALLOWED_SCHEMES = ("http", "https", "mailto", "tel")
+
+
+def check_body(r: ResponseFile, by_path: Mapping[str, ResponseFile]) -> list[Problem]:
+    """Markdown only: no raw HTML, only safe URL schemes, links to responses that exist."""
+    problems: list[Problem] = []
+    if not r.body.strip():
+        return [Problem(r.path, r.body_line, "the response has no text after the front matter")]
+    fenced = False
+    for offset, raw_line in enumerate(r.body.split("\n")):
+        line_no = r.body_line + offset
+        if raw_line.lstrip().startswith(("```", "~~~")):
+            fenced = not fenced
+            continue
+        if fenced or raw_line.startswith("    ") and not raw_line.lstrip().startswith(("-", "*", "+")) and not re.match(r"\s*\d+\.", raw_line):
+            continue
+        line = _CODE_SPAN.sub("", raw_line)
+        depth = _nesting(raw_line)
+        if depth > MAX_NESTING:
+            problems.append(Problem(r.path, line_no,
+                f"block quotes or lists are nested {depth} levels deep; at most {MAX_NESTING} are allowed"))
+            continue
+        without_autolinks = _AUTOLINK.sub("", line)
+        html = _RAW_HTML.search(without_autolinks)
+        if html:
+            problems.append(Problem(r.path, line_no,
+                f"raw HTML ('{without_autolinks[html.start():html.start() + 12].split('>')[0]}…') is not "
+                "allowed; write Markdown (to show a '<', write '\\<')"))
+        urls = [(m.group(1) == "!", m.group(2)) for m in _INLINE_LINK.finditer(line)]
+        urls += [(False, m.group(1)) for m in _AUTOLINK.finditer(line)]
+        ref = _REF_DEF.match(line)
+        if ref:
+            urls.append((False, ref.group(1)))
+        for is_image, url in urls:
+            problems += _check_url(r, line_no, url, is_image, by_path)
+    return problems
+
+
+def _nesting(line: str) -> int:
+    stripped = line.lstrip(" >")
+    quotes = line[: len(line) - len(stripped)].count(">")
+    indent = (len(line) - len(line.lstrip(" "))) // 2
+    return max(quotes, indent // 2 + (1 if re.match(r"\s*([-*+]|\d+\.)\s", line) else 0))
+
+
+def _check_url(r: ResponseFile, line_no: int, url: str, is_image: bool,
+               by_path: Mapping[str, ResponseFile]) -> list[Problem]:
+    what = "image" if is_image else "link"
+    scheme = _SCHEME.match(url)
+    if scheme:
+        if scheme.group(1).lower() not in ALLOWED_SCHEMES:
+            return [Problem(r.path, line_no,
+                f"{what} '{url[:40]}': the scheme '{scheme.group(1)}:' is not allowed; "
+                f"use {', '.join(s + ':' for s in ALLOWED_SCHEMES)}")]
+        return []
+    if not url or url.startswith("#"):
+        return []
+    target_path = url.split("#", 1)[0]
+    if not target_path.endswith(".md") or is_image:
+        return [Problem(r.path, line_no,
+            f"{what} '{url[:40]}': only links to other responses (e.g. 2.4-konsernihallinto.fi.md) "
+            "or full http(s), mailto and tel addresses are allowed")]
+    resolved = resolve_link(r.path, target_path)
+    target = by_path.get(resolved)
+    if target is None:
+        return [Problem(r.path, line_no, f"link '{url}': there is no response file {resolved}")]
+    if target.meta.data and target.meta.data.get("draft") and not (r.meta.data or {}).get("draft"):
+        return [Problem(r.path, line_no, f"link '{url}': {resolved} is a draft and will not be published")]
+    return []
+
+
+def resolve_link(source: str, target: str) -> str:
+    """The content path a relative link in `source` points to (normalised, posix)."""
+    parts: list[str] = []
+    for part in (PurePosixPath(source).parent / target).parts:
+        if part == "..":
+            if parts:
+                parts.pop()
+        elif part != ".":
+            parts.append(part)
+    return "/".join(parts)
