@@ -135,9 +135,9 @@ def describe(error: jsonschema.ValidationError, doc: Document) -> list[Problem]:
         hint = suggest(str(value), [str(v) for v in error.validator_value])
         return [Problem(doc.path, line, f"{field}: {describe_value(value)} is not allowed; expected one of {allowed}{hint}", field=field)]
     if error.validator == "pattern" or error.validator == "format":
-        what = first_sentence(schema.get("description", "")) or f"a value matching {error.validator_value}"
-        if error.validator == "format" or schema.get("format") == "date":
-            what = "a date written YYYY-MM-DD" if schema.get("format") == "date" else what
+        what = schema.get("title") or first_sentence(schema.get("description", "")) or "another form"
+        if schema.get("examples"):
+            what += f", e.g. {schema['examples'][0]}"
         return [Problem(doc.path, line, f"{field}: {describe_value(value)} is not valid; expected {what}", field=field)]
     return [Problem(doc.path, line, f"{field}: {error.message}", field=field)]
 
@@ -308,6 +308,7 @@ def check_responses(loaded: Loaded, languages: tuple[str, ...], units: Mapping[s
     original = languages[0]
     by_key: dict[tuple[str, str, str, str], ResponseFile] = {}
     by_path = {r.path: r for r in loaded.responses}
+    by_name = {(r.year, r.name_section, r.name_unit, r.lang) for r in loaded.responses}
     for r in loaded.responses:
         meta = r.meta.data if isinstance(r.meta.data, dict) else {}
         if r.lang not in languages:
@@ -356,7 +357,7 @@ def check_responses(loaded: Loaded, languages: tuple[str, ...], units: Mapping[s
                         f"{name}: only translations may have this field ('{r.lang}' is the original language)",
                         field=name))
             for lang in languages[1:]:
-                if (r.year, meta["section"], meta["unit"], lang) not in by_key:
+                if (r.year, r.name_section, r.name_unit, lang) not in by_name:
                     problems.append(Problem(r.path, None,
                         f"no {language_name(lang)} translation yet: the {language_name(lang)} page shows "
                         f"the {language_name(original)} text until "

@@ -1,0 +1,34 @@
+# Two commands do all set-up: `make build` and `make test`; each creates the
+# virtual environment it needs. `make help` lists the rest.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PORT   ?= 8000
+
+.DEFAULT_GOAL := help
+.PHONY: help build check serve test bench clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+$(VENV)/.runtime: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.test: $(VENV)/.runtime pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+build: $(VENV)/.runtime ## build site/ from content/
+	$(BIN)/python build.py build
+
+check: $(VENV)/.runtime ## validate content/ without writing anything
+	$(BIN)/python build.py check
+
+test: $(VENV)/.test ## run every test
+	$(BIN)/python -m pytest
+
+clean: ## remove site/, the build trees and caches (not the virtual environment)
+	rm -rf site .builds .cache .pytest_cache

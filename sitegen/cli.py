@@ -1,0 +1,167 @@
+"""The command line: `python build.py [build|check|…]`. The only module that prints."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import traceback
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+
+from . import pipeline, translations
+from .errors import errors, format_problems
+
+EXIT_OK, EXIT_CONTENT, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
+
+
+def parser() -> argparse.ArgumentParser:
+    """The argument parser, with one sub-command per task."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--root", type=Path, default=Path("."),
+                        help="the project folder holding content/ (default: the current folder)")
+    common.add_argument("--format", choices=("text", "github", "json"), default="text",
+                        help="how problems are printed: text for people (default), github for "
+                             "workflow annotations, json for tools")
+    common.add_argument("--strict", action="store_true",
+                        help="treat every warning (e.g. a missing translation) as an error")
+    p = argparse.ArgumentParser(
+        prog="build.py",
+        description="Build the website of Espoo's responses to the audit committee's evaluation report.",
+        epilog="Exit status: 0 success (warnings allowed), 1 content errors, 2 wrong usage, 3 internal failure.",
+    )
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    b = sub.add_parser("build", parents=[common], help="validate the content and build site/ (the default)")
+    b.add_argument("--base-url", help="the absolute URL the site is published at (overrides content/site.yaml)")
+    sub.add_parser("check", parents=[common], help="validate the content without writing anything")
+    tr = sub.add_parser("translated", parents=[common],
+                        help="record that translations are up to date with their originals (writes source_digest)")
+    tr.add_argument("files", nargs="+", type=Path, help="translated files, e.g. content/2022/2.4-konsernihallinto.sv.md")
+    tr.add_argument("--reviewed", action="store_true", help="also mark the translations as reviewed by the city")
+    sub.add_parser("status", parents=[common],
+                   help="list every response's translation state per year (up to date, stale, missing)")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    if not args_list or args_list[0].startswith("-") and args_list[0] not in ("-h", "--help"):
+        args_list.insert(0, "build")
+    try:
+        args = parser().parse_args(args_list)
+    except SystemExit as exc:
+        return EXIT_USAGE if exc.code else EXIT_OK
+    try:
+        return run(args)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception:
+        print("internal error: this is a bug in the generator, not in your content.", file=sys.stderr)
+        print(traceback.format_exc() if os.environ.get("SITEGEN_DEBUG") else
+              f"{traceback.format_exc().strip().splitlines()[-1]}\n(set SITEGEN_DEBUG=1 for details)",
+              file=sys.stderr)
+        return EXIT_INTERNAL
+
+
+def run(args: argparse.Namespace) -> int:
+    """Dispatch one parsed command."""
+    project = pipeline.Project.at(args.root)
+    color = args.format == "text" and sys.stderr.isatty() and not os.environ.get("NO_COLOR")
+    if args.command == "check":
+        result = pipeline.check(project, strict=args.strict)
+        report(result.problems, args.format, color)
+        drafts = sum(1 for r in result.loaded.responses if (r.meta.data or {}).get("draft")) if result.loaded else 0
+        files = len(result.loaded.responses) if result.loaded else 0
+        summary(f"Checked {files} response files in {result.timings['check']:.2f} s: "
+                f"{_count(result.problems)}; {drafts} draft{'s' if drafts != 1 else ''}.", args.format)
+        return EXIT_CONTENT if result.failed else EXIT_OK
+    if args.command == "translated":
+        return translated(project, args)
+    if args.command == "status":
+        return show_status(project, args)
+    base_url = args.base_url
+    if base_url is not None and not base_url.endswith("/"):
+        base_url += "/"
+    result = pipeline.build(project, base_url=base_url, strict=args.strict)
+    report(result.problems, args.format, color)
+    if result.failed:
+        summary(f"Build failed: {_count(result.problems)}; site/ was left as it was.", args.format)
+        return EXIT_CONTENT
+    per_lang = result.pages_per_language()
+    langs = ", ".join(f"{n} {code}" for code, n in per_lang.items())
+    total = sum(result.timings.values())
+    w = result.written
+    summary(f"Built {sum(per_lang.values())} pages ({langs}) in {total:.2f} s"
+            f"{f'; {w.written} files written, {w.kept} unchanged' if w else ''}; {_count(result.problems)}.",
+            args.format)
+    return EXIT_OK
+
+
+def translated(project: pipeline.Project, args: argparse.Namespace) -> int:
+    """Record the originals' digests in the given translations."""
+    result = pipeline.check(project)
+    if result.loaded is None or result.loaded.settings is None or not result.loaded.settings.data:
+        report(result.problems, args.format, False)
+        return EXIT_CONTENT
+    original = result.loaded.settings.data["languages"][0]["code"]
+    problems = []
+    for path in args.files:
+        problem = translations.record(project.root, path if path.is_absolute() else Path.cwd() / path,
+                                      original, reviewed=True if args.reviewed else None)
+        if problem is not None:
+            problems.append(problem)
+        elif args.format == "text":
+            print(f"{path}: recorded the digest of its original{' and marked it reviewed' if args.reviewed else ''}",
+                  file=sys.stderr)
+    report(problems, args.format, False)
+    return EXIT_CONTENT if problems else EXIT_OK
+
+
+def show_status(project: pipeline.Project, args: argparse.Namespace) -> int:
+    """Print the translation state of every response, per year."""
+    result = pipeline.check(project)
+    loaded = result.loaded
+    if result.failed or loaded is None or loaded.settings is None:
+        report(result.problems, "text" if args.format == "github" else args.format, False)
+        return EXIT_CONTENT
+    languages = tuple(lang["code"] for lang in loaded.settings.data["languages"])
+    rows = translations.status(loaded, languages)
+    if args.format == "json":
+        print(json.dumps(translations.as_dicts(rows), ensure_ascii=False, indent=2))
+        return EXIT_OK
+    for year in sorted({r.year for r in rows}, reverse=True):
+        year_rows = [r for r in rows if r.year == year]
+        print(f"{year}")
+        print(f"  {'section':<8} {'unit':<32} {'lang':<4} {'state':<11} reviewed")
+        for r in year_rows:
+            print(f"  {r.section:<8} {r.unit:<32} {r.lang:<4} {r.state:<11} {'yes' if r.reviewed else 'no'}")
+        counts = Counter(r.state for r in year_rows)
+        reviewed = sum(1 for r in year_rows if r.reviewed)
+        print(f"  {len(year_rows)} translations: " + ", ".join(
+            f"{counts.get(s, 0)} {s}" for s in ("up to date", "stale", "unrecorded", "missing"))
+            + f"; {reviewed} reviewed\n")
+    return EXIT_OK
+
+
+def report(problems: list, fmt: str, color: bool) -> None:
+    """Print problems to stderr (json to stdout, for tools)."""
+    if not problems and fmt != "json":
+        return
+    text = format_problems(problems, fmt, color)
+    print(text, file=sys.stdout if fmt == "json" else sys.stderr)
+
+
+def summary(line: str, fmt: str) -> None:
+    """The one-line summary that ends every command."""
+    if fmt != "json":
+        print(line, file=sys.stderr)
+
+
+def _count(problems: list) -> str:
+    e = len(errors(problems))
+    w = len(problems) - e
+    return f"{e} error{'s' if e != 1 else ''}, {w} warning{'s' if w != 1 else ''}"

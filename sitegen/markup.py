@@ -1,0 +1,108 @@
+"""Markdown to safe HTML, for the render stage.
+
+Python-Markdown does the parsing; links to other responses' Markdown files are
+rewritten to their section pages; headings are moved below the page's own; and
+the result always passes through nh3's allow-list, so nothing unsafe reaches
+site/ even if a check in validate were bypassed.
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as etree
+
+import markdown
+import nh3
+from markdown.extensions import Extension
+from markdown.treeprocessors import Treeprocessor
+
+from .load import RESPONSE_NAME
+
+RENDERER_VERSION = f"markdown-{markdown.__version__}/nh3-{nh3.__version__ if hasattr(nh3, '__version__') else '0'}/1"
+"""Part of the cache key of rendered HTML: change it when the output of this module changes."""
+
+ALLOWED_TAGS = {
+    "p", "br", "hr", "em", "strong", "code", "pre", "blockquote", "ul", "ol", "li", "a", "span",
+    "h3", "h4", "h5", "h6", "table", "thead", "tbody", "tr", "th", "td", "abbr", "sub", "sup", "img",
+}
+ALLOWED_ATTRIBUTES = {
+    "*": {"lang"},
+    "a": {"href", "title"},
+    "abbr": {"title"},
+    "img": {"src", "alt", "title"},
+    "ol": {"start"},
+    "th": {"align"},
+    "td": {"align"},
+}
+ALLOWED_SCHEMES = {"http", "https", "mailto", "tel"}
+HEADING_SHIFT = 2
+"""A body's '#' becomes <h3>: the page has the <h1> and each response's unit the <h2>."""
+
+
+class _ResponseLinks(Treeprocessor):
+    """Rewrite `[text](2.4-konsernihallinto.fi.md)` to that response on its section page."""
+
+    year: str = ""
+
+    def run(self, root: etree.Element) -> None:
+        for a in root.iter("a"):
+            href = a.get("href", "")
+            if "://" in href or href.startswith(("mailto:", "tel:", "#")):
+                continue
+            path, _, _fragment = href.partition("#")
+            if not path.endswith(".md"):
+                continue
+            parts = path.split("/")
+            match = RESPONSE_NAME.match(parts[-1])
+            if not match:
+                continue
+            # Every year-level page sits at <lang>/<year>/<slug>/index.html, so a
+            # link written relative to content/<year>/ maps to the same depth.
+            year = parts[-2] if len(parts) >= 2 and parts[-2] != ".." else self.year
+            prefix = "../" if year == self.year else f"../../{year}/"
+            a.set("href", f"{prefix}{match['section']}/index.html#{match['unit']}")
+        for el in root.iter():
+            if re.fullmatch(r"h[1-6]", el.tag):
+                el.tag = f"h{min(int(el.tag[1]) + HEADING_SHIFT, 6)}"
+
+
+class _Extension(Extension):
+    def extendMarkdown(self, md: markdown.Markdown) -> None:  # noqa: N802 (Python-Markdown's API)
+        md.treeprocessors.register(_ResponseLinks(md), "response_links", 5)
+
+
+def make_converter() -> markdown.Markdown:
+    """One configured Python-Markdown instance (reuse it: building one costs more than a page)."""
+    return markdown.Markdown(
+        extensions=["attr_list", "sane_lists", "tables", _Extension()],
+        output_format="html",
+    )
+
+
+_converter: markdown.Markdown | None = None
+
+
+def to_html(text: str, year: str) -> str:
+    """Render one response body (Markdown) to sanitised HTML, with its response links resolved."""
+    global _converter
+    if _converter is None:
+        _converter = make_converter()
+    md = _converter
+    md.reset()
+    links = md.treeprocessors["response_links"]
+    assert isinstance(links, _ResponseLinks)
+    links.year = year
+    html = md.convert(text)
+    return sanitize(html)
+
+
+def sanitize(html: str) -> str:
+    """Keep only the allow-listed tags, attributes and URL schemes."""
+    return nh3.clean(
+        html,
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes=ALLOWED_SCHEMES,
+        link_rel=None,
+        strip_comments=True,
+    )

@@ -1,0 +1,226 @@
+"""Stage 3, model: turn validated content into frozen, typed objects the templates read.
+
+No I/O and no judgement here: validate has already vouched for the data.
+Texts are per language; a response always has its original and may lack a translation.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from .load import Loaded
+from .validate import body_digest
+
+
+@dataclass(frozen=True)
+class Language:
+    code: str
+    """Used in file names and URLs: fi, sv."""
+    locale: str
+    """For dates and og:locale: fi_FI, sv_FI."""
+
+
+@dataclass(frozen=True)
+class Unit:
+    id: str
+    """The permanent ASCII id, also the anchor of the unit's responses."""
+    kind: str
+    """unit or person."""
+    name: Mapping[str, str]
+    slug: Mapping[str, str]
+    parent: str | None
+
+
+@dataclass(frozen=True)
+class Translation:
+    """How a translated text stands against its original."""
+
+    recorded: str | None
+    """The digest of the original recorded in the translation's front matter."""
+    current: str
+    """The digest of the original now."""
+    reviewed: bool
+
+    @property
+    def stale(self) -> bool:
+        """The original changed after the translation was made (or no digest was ever recorded)."""
+        return self.recorded != self.current
+
+
+@dataclass(frozen=True)
+class Text:
+    """One language version of a response."""
+
+    lang: str
+    source: str
+    """The Markdown file, relative to the project root."""
+    markdown: str
+    digest: str
+    """body_digest() of `markdown`: the cache key of its rendering."""
+    draft: bool
+    translation: Translation | None
+    """None for the original."""
+
+
+@dataclass(frozen=True)
+class Response:
+    year: int
+    section: str
+    unit: Unit
+    weight: int
+    updated: dt.date | None
+    texts: Mapping[str, Text]
+    """Every language version that exists and is published, the original first."""
+
+    @property
+    def anchor(self) -> str:
+        """The permanent fragment identifier of this response on its section page."""
+        return self.unit.id
+
+    @property
+    def draft(self) -> bool:
+        """True when the original is a draft (then the response shows only in preview)."""
+        return next(iter(self.texts.values())).draft
+
+
+@dataclass(frozen=True)
+class Section:
+    number: str
+    title: Mapping[str, str]
+    responses: tuple[Response, ...]
+
+    @property
+    def level(self) -> int:
+        """1 for a chapter, 2 for 1.3, 3 for 1.3.1."""
+        return self.number.count(".") + 1
+
+    @property
+    def parent(self) -> str | None:
+        return self.number.rsplit(".", 1)[0] if "." in self.number else None
+
+
+@dataclass(frozen=True)
+class Report:
+    year: int
+    title: Mapping[str, str]
+    committee: Mapping[str, str]
+    published: dt.date
+    evaluation_report_url: str
+    evaluation_report_title: Mapping[str, str]
+    sections: tuple[Section, ...]
+    """Every heading, in order, answered or not."""
+
+    @property
+    def answered(self) -> tuple[Section, ...]:
+        """The sections with at least one response: each gets a page."""
+        return tuple(s for s in self.sections if s.responses)
+
+    def section(self, number: str) -> Section:
+        return next(s for s in self.sections if s.number == number)
+
+    def children(self, number: str) -> tuple[Section, ...]:
+        """The headings directly below `number`."""
+        return tuple(s for s in self.sections if s.parent == number)
+
+    def below(self, number: str) -> tuple[Section, ...]:
+        """Every heading under `number`, at any depth, in order."""
+        return tuple(s for s in self.sections if s.number.startswith(number + "."))
+
+    def ancestors(self, number: str) -> tuple[Section, ...]:
+        """The headings above `number`, outermost first."""
+        out = []
+        while "." in number:
+            number = number.rsplit(".", 1)[0]
+            out.append(self.section(number))
+        return tuple(reversed(out))
+
+    @property
+    def responses(self) -> tuple[Response, ...]:
+        return tuple(r for s in self.sections for r in s.responses)
+
+
+@dataclass(frozen=True)
+class Site:
+    base_url: str
+    languages: tuple[Language, ...]
+    """The first is the original language."""
+    units: Mapping[str, Unit]
+    reports: tuple[Report, ...]
+    """Newest first."""
+    preview: bool = False
+    """True in `serve`: drafts are shown, under a banner."""
+    drafts: int = field(default=0)
+    """How many draft files the content holds."""
+
+    @property
+    def original(self) -> str:
+        return self.languages[0].code
+
+    def unit_path(self, unit: Unit) -> tuple[Unit, ...]:
+        """The unit and its parents, outermost first."""
+        chain = [unit]
+        while chain[0].parent is not None:
+            chain.insert(0, self.units[chain[0].parent])
+        return tuple(chain)
+
+    def descendants(self, unit: Unit) -> set[str]:
+        """The ids of the unit and every unit below it."""
+        ids = {unit.id}
+        grew = True
+        while grew:
+            before = len(ids)
+            ids |= {u.id for u in self.units.values() if u.parent in ids}
+            grew = len(ids) != before
+        return ids
+
+
+def build_model(loaded: Loaded, preview: bool = False, base_url: str | None = None) -> Site:
+    """Assemble the site from validated content; drafts only when `preview`."""
+    settings: Any = loaded.settings.data if loaded.settings else {}
+    languages = tuple(Language(lang["code"], lang["locale"]) for lang in settings["languages"])
+    codes = [lang.code for lang in languages]
+    original = codes[0]
+    units = {
+        u["id"]: Unit(u["id"], u.get("kind", "unit"), dict(u["name"]), dict(u["slug"]), u.get("parent"))
+        for u in loaded.units.data["units"]  # type: ignore[union-attr]
+    }
+    order = {uid: i for i, uid in enumerate(units)}
+    files = {(r.year, r.meta.data["section"], r.meta.data["unit"], r.lang): r for r in loaded.responses}
+    drafts = sum(1 for r in loaded.responses if r.meta.data.get("draft"))
+    reports = []
+    for year, doc in loaded.reports.items():
+        data = doc.data
+        by_section: dict[str, list[Response]] = {}
+        for (y, section, unit_id, lang), source in files.items():
+            if y != year or lang != original:
+                continue
+            if source.meta.data.get("draft") and not preview:
+                continue
+            texts: dict[str, Text] = {}
+            original_digest = body_digest(source.body)
+            for code in codes:
+                f = files.get((year, section, unit_id, code))
+                if f is None or (f.meta.data.get("draft") and not preview):
+                    continue
+                meta = f.meta.data
+                translation = None if code == original else Translation(
+                    meta.get("source_digest"), original_digest, bool(meta.get("reviewed")))
+                texts[code] = Text(code, f.path, f.body, body_digest(f.body), bool(meta.get("draft")), translation)
+            updated = source.meta.data.get("updated")
+            by_section.setdefault(section, []).append(Response(
+                int(year), section, units[unit_id], int(source.meta.data.get("weight", 0)),
+                dt.date.fromisoformat(updated) if updated else None, texts))
+        sections = tuple(
+            Section(s["number"], dict(s["title"]), tuple(sorted(
+                by_section.get(s["number"], []), key=lambda r: (r.weight, order[r.unit.id]))))
+            for s in data["sections"]
+        )
+        evaluation = data["evaluation_report"]
+        reports.append(Report(int(year), dict(data["title"]), dict(data["committee"]),
+                              dt.date.fromisoformat(data["published"]), evaluation["url"],
+                              dict(evaluation["title"]), sections))
+    reports.sort(key=lambda r: r.year, reverse=True)
+    return Site(base_url or settings["base_url"], languages, units, tuple(reports), preview, drafts)

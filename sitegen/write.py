@@ -1,0 +1,127 @@
+"""Stage 5, write: put the rendered pages in place atomically.
+
+site/ is a symbolic link to a complete tree under .builds/. A build writes a
+new tree beside the old one and flips the link with one rename, so there is no
+moment in which site/ is missing or half-written, and a failed or killed build
+leaves the previous site as it was. Files whose bytes did not change are
+hard-linked from the previous tree rather than written again: their mtimes
+stay, which keeps deploys and rsync cheap, and the new tree still never shares
+a file that is being written.
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import os
+import shutil
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from .render import Page
+
+BUILDS_DIR = ".builds"
+TMP_PREFIX = "tmp-"
+
+
+@dataclass(frozen=True)
+class WriteStats:
+    written: int
+    """Files whose bytes changed (or are new)."""
+    kept: int
+    """Files identical to the previous build, linked, not rewritten."""
+    tree: Path
+
+
+@contextmanager
+def build_lock(root: Path) -> Iterator[None]:
+    """One build at a time per project: a second one waits for the first."""
+    builds = root / BUILDS_DIR
+    builds.mkdir(exist_ok=True)
+    with open(builds / "lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def current_tree(site: Path) -> Path | None:
+    """The tree site/ points to now, if any."""
+    if site.is_symlink():
+        target = site.parent / os.readlink(site)
+        return target if target.is_dir() else None
+    return site if site.is_dir() else None
+
+
+def write_site(pages: Iterable[Page], site: Path) -> WriteStats:
+    """Write `pages` as a new tree and swap it in for site/ (call under build_lock)."""
+    root = site.parent
+    builds = root / BUILDS_DIR
+    builds.mkdir(exist_ok=True)
+    clean_stale(builds, keep=current_tree(site))
+    previous = current_tree(site)
+    number = _next_number(builds)
+    tmp = builds / f"{TMP_PREFIX}{number}"
+    tmp.mkdir()
+    written = kept = 0
+    made_dirs: set[Path] = set()
+    for page in pages:
+        target = tmp / page.path
+        if target.parent not in made_dirs:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            made_dirs.add(target.parent)
+        old = previous / page.path if previous is not None else None
+        if old is not None and _same_bytes(old, page.data):
+            try:
+                os.link(old, target)
+                kept += 1
+                continue
+            except OSError as exc:  # another file system, or no hard links: write instead
+                if exc.errno not in (errno.EXDEV, errno.EPERM, errno.EMLINK, errno.ENOTSUP):
+                    raise
+        with open(target, "wb") as handle:
+            handle.write(page.data)
+        written += 1
+    final = builds / f"site-{number}"
+    tmp.rename(final)
+    _swap(site, final)
+    if previous is not None and previous != final and previous.parent == builds:
+        shutil.rmtree(previous, ignore_errors=True)
+    return WriteStats(written, kept, final)
+
+
+def _same_bytes(old: Path, data: bytes) -> bool:
+    try:
+        if old.stat().st_size != len(data):
+            return False
+        return old.read_bytes() == data
+    except OSError:
+        return False
+
+
+def _swap(site: Path, final: Path) -> None:
+    """Point site/ at `final` with one atomic rename."""
+    link = site.parent / f".{site.name}.link-{os.getpid()}"
+    if link.is_symlink() or link.exists():
+        link.unlink()
+    link.symlink_to(os.path.relpath(final, site.parent))
+    if site.exists() and not site.is_symlink():
+        # A plain folder from elsewhere: keep it under .builds/ rather than delete it.
+        site.rename(final.parent / f"previous-{final.name}")
+    os.replace(link, site)
+
+
+def _next_number(builds: Path) -> int:
+    numbers = [int(p.name.rsplit("-", 1)[1]) for p in builds.iterdir()
+               if p.name.rsplit("-", 1)[-1].isdigit()]
+    return max(numbers, default=0) + 1
+
+
+def clean_stale(builds: Path, keep: Path | None) -> None:
+    """Remove trees left by killed builds: every tree but the one site/ points to."""
+    for p in builds.iterdir():
+        if p.is_dir() and p != keep and (p.name.startswith(TMP_PREFIX) or p.name.startswith("site-")):
+            shutil.rmtree(p, ignore_errors=True)
