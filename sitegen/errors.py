@@ -10,7 +10,7 @@ from typing import Literal
 Severity = Literal["error", "warning"]
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True)
 class Problem:
     """One thing wrong with the content, located in a file (and a line when known)."""
 
@@ -28,6 +28,10 @@ class Problem:
         where = self.path if self.line is None else f"{self.path}:{self.line}"
         return f"{where}: {self.severity}: {self.message}"
 
+    def sort_key(self) -> tuple[str, int, str]:
+        """File, then line (file-level problems first), then message."""
+        return (self.path, self.line or 0, self.message)
+
     def as_error(self) -> Problem:
         """The same problem as an error (for `--strict`)."""
         return Problem(self.path, self.line, self.message, self.field, "error")
@@ -37,8 +41,13 @@ class ContentError(Exception):
     """Raised by a stage when the content has errors; carries every problem found."""
 
     def __init__(self, problems: Iterable[Problem]) -> None:
-        self.problems = sorted(problems)
+        self.problems = sort(problems)
         super().__init__(f"{len(self.problems)} problem(s) in the content")
+
+
+def sort(problems: Iterable[Problem]) -> list[Problem]:
+    """Problems in reading order: by file, line and message."""
+    return sorted(problems, key=Problem.sort_key)
 
 
 def errors(problems: Iterable[Problem]) -> list[Problem]:
@@ -48,7 +57,7 @@ def errors(problems: Iterable[Problem]) -> list[Problem]:
 
 def format_problems(problems: Iterable[Problem], fmt: str = "text", color: bool = False) -> str:
     """Format problems for people (`text`), GitHub workflow annotations or JSON."""
-    items = sorted(problems)
+    items = sort(problems)
     if fmt == "json":
         return json.dumps([asdict(p) for p in items], ensure_ascii=False, indent=2)
     lines = []

@@ -87,6 +87,8 @@ class Loaded:
     reports: Mapping[str, Document]
     responses: tuple[ResponseFile, ...]
     problems: tuple[Problem, ...]
+    paths: frozenset[str] = frozenset()
+    """Every Markdown file found under the year folders, read successfully or not."""
 
 
 def is_ignored(name: str) -> bool:
@@ -117,6 +119,7 @@ def load(root: Path, content_dir: str = "content") -> Loaded:
     settings = units = None
     reports: dict[str, Document] = {}
     responses: list[ResponseFile] = []
+    paths: set[str] = set()
     for entry in sorted(base.iterdir(), key=lambda p: p.name):
         name = nfc(entry.name)
         if is_ignored(name):
@@ -137,6 +140,7 @@ def load(root: Path, content_dir: str = "content") -> Loaded:
                     if doc is not None:
                         reports[name] = doc
                 elif item_name.endswith(".md") and item.is_file():
+                    paths.add(rel(item, root))
                     response = read_response(item, root, name, problems)
                     if response is not None:
                         responses.append(response)
@@ -155,7 +159,7 @@ def load(root: Path, content_dir: str = "content") -> Loaded:
         problems.append(Problem(content_dir, None,
             "no report years found: add a folder such as content/2022/ with a report.yaml"))
     responses.sort(key=lambda r: r.path)
-    return Loaded(root, settings, units, reports, tuple(responses), tuple(problems))
+    return Loaded(root, settings, units, reports, tuple(responses), tuple(problems), frozenset(paths))
 
 
 def read_response(path: Path, root: Path, year: str, problems: list[Problem]) -> ResponseFile | None:
@@ -251,6 +255,9 @@ def parse_yaml(text: str, shown: str, first_line: int = 1) -> tuple[Document, li
                     f"YAML tags such as '{tag}' are not allowed; write a plain value")]
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
+        if exc.context and "quoted scalar" in exc.context and exc.context_mark:
+            return empty, [Problem(shown, exc.context_mark.line + first_line,
+                "invalid YAML: the quote opened on this line is not closed")]
         mark = exc.problem_mark or exc.context_mark
         line = (mark.line if mark else 0) + first_line
         what = exc.problem or exc.context or "invalid YAML"
@@ -316,8 +323,6 @@ def _name(path: KeyPath) -> str:
 def _yaml_hint(problem: str) -> str:
     if "mapping values are not allowed" in problem:
         return " (a value containing ': ' needs quotes)"
-    if "found unexpected end of stream" in problem or "while scanning a quoted scalar" in problem:
-        return " (a quote is not closed)"
     return ""
 
 

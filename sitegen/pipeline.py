@@ -11,7 +11,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import ContentError, Problem, errors
+from .errors import ContentError, Problem, errors, sort
 from .load import Loaded, load
 from .model import Site, build_model
 from .render import Page, TemplateProblem, render_site
@@ -70,7 +70,7 @@ def check(project: Project, strict: bool = False) -> Result:
     problems = validate(loaded, project.schema)
     if strict:
         problems = [p.as_error() for p in problems]
-    return Result(sorted(problems), loaded, timings={"check": time.perf_counter() - started})
+    return Result(sort(problems), loaded, timings={"check": time.perf_counter() - started})
 
 
 def build(project: Project, *, preview: bool = False, base_url: str | None = None,

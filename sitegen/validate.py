@@ -128,7 +128,8 @@ def describe(error: jsonschema.ValidationError, doc: Document) -> list[Problem]:
         message = f"{field}: expected {_type_words(expected)}, found {found}"
         raw = doc.plain.get(path)
         if expected == "string" and raw is not None:
-            message += f"; YAML reads {raw} as {found.split(' ')[1] if ' ' in found else found}: quote it, {path[-1]}: \"{raw}\""
+            kind = "true or false" if isinstance(value, bool) else "a number"
+            message += f"; YAML reads {raw} as {kind}: quote it, {path[-1]}: \"{raw}\""
         return [Problem(doc.path, line, message, field=field)]
     if error.validator == "enum":
         allowed = ", ".join(str(v) for v in error.validator_value)
@@ -316,7 +317,7 @@ def check_responses(loaded: Loaded, languages: tuple[str, ...], units: Mapping[s
                 f"language '{r.lang}' in the file name is unknown; expected one of "
                 f"{', '.join(languages)}{suggest(r.lang, languages)}", field="language"))
             continue
-        problems += check_body(r, by_path)
+        problems += check_body(r, by_path, loaded.paths)
         if r.path in bad:
             continue
         section, unit = meta["section"], meta["unit"]
@@ -413,13 +414,13 @@ MAX_NESTING = 8
 _CODE_SPAN = re.compile(r"(`+)(?:(?!\1).)*?\1")
 _RAW_HTML = re.compile(r"<(?:[A-Za-z][A-Za-z0-9-]*(?=[\s/>])|/[A-Za-z]|!--|![A-Za-z\[]|\?)")
 _AUTOLINK = re.compile(r"<([A-Za-z][A-Za-z0-9+.-]{1,31}:[^<>\s]*)>")
-_INLINE_LINK = re.compile(r"(!?)\[(?:[^\[\]]|\[[^\[\]]*\])*\]\(\s*<?([^)\s>]*)")
+_INLINE_LINK = re.compile(r"(!?)\[(?:[^\[\]]|\[[^\[\]]*\])*\]\(\s*<?([^()\s>]*(?:\([^()\s]*\)[^()\s>]*)*)")
 _REF_DEF = re.compile(r"^ {0,3}\[[^\]]+\]:\s*<?(\S*?)>?(?:\s|$)")
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*):")
 ALLOWED_SCHEMES = ("http", "https", "mailto", "tel")
 
 
-def check_body(r: ResponseFile, by_path: Mapping[str, ResponseFile]) -> list[Problem]:
+def check_body(r: ResponseFile, by_path: Mapping[str, ResponseFile], paths: frozenset[str]) -> list[Problem]:
     """Markdown only: no raw HTML, only safe URL schemes, links to responses that exist."""
     problems: list[Problem] = []
     if not r.body.strip():
@@ -450,7 +451,7 @@ def check_body(r: ResponseFile, by_path: Mapping[str, ResponseFile]) -> list[Pro
         if ref:
             urls.append((False, ref.group(1)))
         for is_image, url in urls:
-            problems += _check_url(r, line_no, url, is_image, by_path)
+            problems += _check_url(r, line_no, url, is_image, by_path, paths)
     return problems
 
 
@@ -462,7 +463,7 @@ def _nesting(line: str) -> int:
 
 
 def _check_url(r: ResponseFile, line_no: int, url: str, is_image: bool,
-               by_path: Mapping[str, ResponseFile]) -> list[Problem]:
+               by_path: Mapping[str, ResponseFile], paths: frozenset[str]) -> list[Problem]:
     what = "image" if is_image else "link"
     scheme = _SCHEME.match(url)
     if scheme:
@@ -480,6 +481,8 @@ def _check_url(r: ResponseFile, line_no: int, url: str, is_image: bool,
             "or full http(s), mailto and tel addresses are allowed")]
     resolved = resolve_link(r.path, target_path)
     target = by_path.get(resolved)
+    if target is None and resolved in paths:
+        return []  # the file exists but has problems of its own, reported there
     if target is None:
         return [Problem(r.path, line_no, f"link '{url}': there is no response file {resolved}")]
     if target.meta.data and target.meta.data.get("draft") and not (r.meta.data or {}).get("draft"):
