@@ -36,6 +36,15 @@ def parser() -> argparse.ArgumentParser:
     b = sub.add_parser("build", parents=[common], help="validate the content and build site/ (the default)")
     b.add_argument("--base-url", help="the absolute URL the site is published at (overrides content/site.yaml)")
     sub.add_parser("check", parents=[common], help="validate the content without writing anything")
+    sv = sub.add_parser("serve", parents=[common],
+                        help="preview with live reload (drafts shown; errors shown in the browser)")
+    sv.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
+    sv.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    nw = sub.add_parser("new", parents=[common], help="write a draft response file to fill in")
+    nw.add_argument("--year", required=True, help="the report year, e.g. 2022")
+    nw.add_argument("--section", required=True, help="the section number, e.g. 2.4")
+    nw.add_argument("--unit", required=True, help="the unit id from content/units.yaml")
+    nw.add_argument("--lang", help="a translation's language, e.g. sv (default: the original language)")
     tr = sub.add_parser("translated", parents=[common],
                         help="record that translations are up to date with their originals (writes source_digest)")
     tr.add_argument("files", nargs="+", type=Path, help="translated files, e.g. content/2022/2.4-konsernihallinto.sv.md")
@@ -79,8 +88,15 @@ def run(args: argparse.Namespace) -> int:
         summary(f"Checked {files} response files in {result.timings['check']:.2f} s: "
                 f"{_count(result.problems)}; {drafts} draft{'s' if drafts != 1 else ''}.", args.format)
         return EXIT_CONTENT if result.failed else EXIT_OK
+    if args.command == "serve":
+        from . import serve  # the server's dependencies load only when needed
+
+        serve.serve(project, host=args.host, port=args.port)
+        return EXIT_OK
     if args.command == "translated":
         return translated(project, args)
+    if args.command == "new":
+        return new(project, args)
     if args.command == "status":
         return show_status(project, args)
     base_url = args.base_url
@@ -98,6 +114,24 @@ def run(args: argparse.Namespace) -> int:
     summary(f"Built {sum(per_lang.values())} pages ({langs}) in {total:.2f} s"
             f"{f'; {w.written} files written, {w.kept} unchanged' if w else ''}; {_count(result.problems)}.",
             args.format)
+    return EXIT_OK
+
+
+def new(project: pipeline.Project, args: argparse.Namespace) -> int:
+    """Scaffold a draft response."""
+    from .scaffold import new_response
+
+    result = pipeline.check(project)
+    if result.loaded is None:
+        report(result.problems, args.format, False)
+        return EXIT_CONTENT
+    path, problems = new_response(result.loaded, project.templates, args.year, args.section, args.unit, args.lang)
+    if problems:
+        report(problems, args.format, False)
+        return EXIT_CONTENT
+    assert path is not None
+    summary(f"Wrote {path.relative_to(project.root).as_posix()} as a draft: it shows in `python build.py serve` "
+            "but is not published until you remove the line 'draft: true'.", args.format)
     return EXIT_OK
 
 

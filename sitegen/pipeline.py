@@ -31,6 +31,8 @@ class Project:
     templates: Path
     schema: Path
     site: Path
+    preview: Path
+    """The preview server's output (drafts included): never site/."""
 
     @classmethod
     def at(cls, root: Path) -> Project:
@@ -38,7 +40,7 @@ class Project:
         root = root.resolve()
         templates = root / "templates" if (root / "templates").is_dir() else TOOL_ROOT / "templates"
         schema = root / "schema.yaml" if (root / "schema.yaml").is_file() else TOOL_ROOT / "schema.yaml"
-        return cls(root, root / "content", templates, schema, root / "site")
+        return cls(root, root / "content", templates, schema, root / "site", root / ".preview")
 
 
 @dataclass
@@ -87,8 +89,9 @@ def build(project: Project, *, preview: bool = False, base_url: str | None = Non
         result.problems += exc.problems
         return result
     rendered = time.perf_counter()
-    with build_lock(project.root):
-        written = write_site(pages, project.site)
+    out = project.preview if preview else project.site
+    with build_lock(out):
+        written = write_site(pages, out)
     result.site, result.pages, result.written = site, pages, written
     result.timings.update(render=rendered - started, write=time.perf_counter() - rendered)
     return result

@@ -24,6 +24,15 @@ from .load import parse_yaml, read_text
 from .model import Report, Response, Section, Site, Unit, Text
 
 STRINGS_FILE = "strings.yaml"
+CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; "
+    "img-src 'self' https:; font-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'self'"
+)
+"""Published pages run only the site's own scripts and styles; 'wasm-unsafe-eval' is for Pagefind.
+Serve the same value as a Content-Security-Policy header, adding frame-ancestors 'none' (see README)."""
+PREVIEW_CONTENT_SECURITY_POLICY = CONTENT_SECURITY_POLICY.replace(
+    "script-src 'self'", "script-src 'self' 'unsafe-inline'").replace("connect-src 'self'", "connect-src 'self' ws: wss:")
+"""The preview relaxes the policy for livereload's injected inline script and its websocket."""
 STATIC_DIR = "static"
 
 
@@ -242,7 +251,8 @@ class Renderer:
             responding_units=self.responding_units,
             url=lambda to: relative(info.path, to), abs_url=lambda to: absolute(self.site.base_url, to),
             body=self.body, report_path=report_path, section_path=section_path, unit_path=unit_path,
-            locale=self.locales[lang], **context,
+            locale=self.locales[lang],
+            csp=PREVIEW_CONTENT_SECURITY_POLICY if self.site.preview else CONTENT_SECURITY_POLICY, **context,
         )
         return Page(info.path, html.encode("utf-8"))
 
@@ -288,7 +298,23 @@ def render_site(site: Site, templates: Path, root: Path,
     except jinja2.TemplateError as exc:
         raise TemplateProblem([template_problem(exc, templates)]) from None
     pages += [Page(out, src.read_bytes()) for out, src in static_files(templates)]
+    if site.preview:
+        pages.append(Page(PREVIEW_SCRIPT, (templates / "preview" / "overlay.js").read_bytes()))
+        pages.append(preview_status(renderer.strings, site.original, []))
     return pages
+
+
+PREVIEW_STATUS = "_preview/status.json"
+PREVIEW_SCRIPT = "_preview/overlay.js"
+
+
+def preview_status(strings: Mapping[str, Mapping[str, str]], lang: str, lines: list[str]) -> Page:
+    """The preview's status file: the problems of the last rebuild (none after a good one)."""
+    import json
+
+    data = {"heading": strings["preview_errors_heading"][lang], "note": strings["preview_errors_note"][lang],
+            "problems": lines}
+    return Page(PREVIEW_STATUS, json.dumps(data, ensure_ascii=False, indent=1).encode("utf-8"))
 
 
 def template_problem(exc: BaseException, templates: Path) -> Problem:

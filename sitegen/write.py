@@ -35,11 +35,16 @@ class WriteStats:
     tree: Path
 
 
+def builds_dir(site: Path) -> Path:
+    """Where the trees behind the link `site` live: .builds/<link name>/ beside it."""
+    return site.parent / BUILDS_DIR / site.name.lstrip(".")
+
+
 @contextmanager
-def build_lock(root: Path) -> Iterator[None]:
-    """One build at a time per project: a second one waits for the first."""
-    builds = root / BUILDS_DIR
-    builds.mkdir(exist_ok=True)
+def build_lock(site: Path) -> Iterator[None]:
+    """One build at a time per output: a second one waits for the first."""
+    builds = builds_dir(site)
+    builds.mkdir(parents=True, exist_ok=True)
     with open(builds / "lock", "w") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
@@ -58,9 +63,8 @@ def current_tree(site: Path) -> Path | None:
 
 def write_site(pages: Iterable[Page], site: Path) -> WriteStats:
     """Write `pages` as a new tree and swap it in for site/ (call under build_lock)."""
-    root = site.parent
-    builds = root / BUILDS_DIR
-    builds.mkdir(exist_ok=True)
+    builds = builds_dir(site)
+    builds.mkdir(parents=True, exist_ok=True)
     clean_stale(builds, keep=current_tree(site))
     previous = current_tree(site)
     number = _next_number(builds)

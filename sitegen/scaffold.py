@@ -1,0 +1,64 @@
+"""`new`: write a draft response file (or a draft translation of one) that passes `check`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import frontmatter
+
+from .errors import Problem
+from .load import Loaded
+from .render import load_strings
+from .validate import suggest
+
+
+def new_response(loaded: Loaded, templates: Path, year: str, section: str, unit: str,
+                 lang: str | None = None) -> tuple[Path | None, list[Problem]]:
+    """Write content/<year>/<section>-<unit>.<lang>.md as a draft; refuse to overwrite anything."""
+    root = loaded.root
+    languages = [lang_["code"] for lang_ in loaded.settings.data["languages"]] if loaded.settings else []
+    original = languages[0] if languages else "fi"
+    lang = lang or original
+    where = f"content/{year}"
+    problems = []
+    if lang not in languages:
+        problems.append(Problem("--lang", None, f"language '{lang}' is unknown; expected one of "
+                                f"{', '.join(languages)}{suggest(lang, languages)}", field="lang"))
+    report = loaded.reports.get(year)
+    if report is None or report.data is None:
+        years = sorted(loaded.reports)
+        problems.append(Problem("--year", None, f"year '{year}' has no {where}/report.yaml"
+                                f"{suggest(year, years) or f'; known years: {chr(44).join(years)}'}", field="year"))
+    else:
+        numbers = [s["number"] for s in report.data.get("sections", [])]
+        if section not in numbers:
+            problems.append(Problem("--section", None, f"section '{section}' is not in the {year} report "
+                                    f"({where}/report.yaml){suggest(section, numbers)}", field="section"))
+    unit_ids = [u["id"] for u in (loaded.units.data or {}).get("units", [])] if loaded.units else []
+    if unit not in unit_ids:
+        problems.append(Problem("--unit", None, f"unit '{unit}' is unknown"
+                                f"{suggest(unit, unit_ids) or '; see content/units.yaml'}", field="unit"))
+    if problems:
+        return None, problems
+    name = f"{section}-{unit}.{lang}.md"
+    path = root / "content" / year / name
+    if path.exists():
+        return None, [Problem(f"{where}/{name}", None, "the file already exists; edit it instead")]
+    strings = load_strings(templates, root, languages)
+    meta: dict[str, object] = {"section": section, "unit": unit}
+    if lang == original:
+        body = strings["new_placeholder"][lang]
+    else:
+        source_name = f"{section}-{unit}.{original}.md"
+        source = next((r for r in loaded.responses if r.year == year and r.name == source_name), None)
+        if source is None:
+            return None, [Problem(f"{where}/{source_name}", None,
+                                  "a translation needs its original: write that file first")]
+        meta.update(translation_of=source_name, reviewed=False)
+        # The translator starts from the original text; the digest is recorded
+        # only when the translation is done (`translated`).
+        body = source.body.strip()
+    meta["draft"] = True
+    post = frontmatter.Post(body, **meta)
+    path.write_text(frontmatter.dumps(post, sort_keys=False) + "\n", encoding="utf-8")
+    return path, []
