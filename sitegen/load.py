@@ -241,19 +241,7 @@ def parse_yaml(text: str, shown: str, first_line: int = 1) -> tuple[Document, li
         return empty, [Problem(shown, line,
             "the YAML contains a tab; indent with spaces")]
     try:
-        # Events first: anchors, aliases and explicit tags are refused before
-        # anything is built, so an alias bomb costs one linear scan.
-        for event in yaml.parse(text, Loader=yaml.SafeLoader):
-            mark = event.start_mark.line + first_line
-            if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
-                return empty, [Problem(shown, mark,
-                    "YAML anchors and aliases (& and *) are not allowed; write the value out")]
-            tag = getattr(event, "tag", None)
-            implicit = getattr(event, "implicit", True)
-            if tag is not None and not (implicit is True or (isinstance(implicit, tuple) and any(implicit))):
-                return empty, [Problem(shown, mark,
-                    f"YAML tags such as '{tag}' are not allowed; write a plain value")]
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
         if exc.context and "quoted scalar" in exc.context and exc.context_mark:
             return empty, [Problem(shown, exc.context_mark.line + first_line,
@@ -266,15 +254,37 @@ def parse_yaml(text: str, shown: str, first_line: int = 1) -> tuple[Document, li
         return empty, [Problem(shown, first_line, f"invalid YAML: {exc}")]
     lines: dict[KeyPath, int] = {}
     plain: dict[KeyPath, str] = {}
-    value = _construct(node, (), lines, plain, problems, shown, first_line) if node else None
+    try:
+        value = _construct(node, (), lines, plain, problems, shown, first_line, set()) if node else None
+    except _Refused as refused:
+        return empty, [refused.problem]
     return Document(shown, value, lines, plain, first_line), problems
 
 
+# libyaml's C parser when PyYAML was built with it (the wheels are): ~10x faster.
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _SCALARS = yaml.SafeLoader("")
+_PLAIN_TAGS = {f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null", "timestamp", "map", "seq")}
+
+
+class _Refused(Exception):
+    """A construct we never build (an alias, a tag): ends the parse of this document at once."""
+
+    def __init__(self, problem: Problem) -> None:
+        self.problem = problem
 
 
 def _construct(node: yaml.Node, path: KeyPath, lines: dict[KeyPath, int], plain: dict[KeyPath, str],
-               problems: list[Problem], shown: str, first: int) -> Any:
+               problems: list[Problem], shown: str, first: int, seen: set[int]) -> Any:
+    # Composing is linear even for an alias bomb (an alias is a second reference
+    # to the same node); building values is not, so a node met twice is refused.
+    if id(node) in seen:
+        raise _Refused(Problem(shown, node.start_mark.line + first,
+            "YAML anchors and aliases (& and *) are not allowed; write the value out"))
+    seen.add(id(node))
+    if node.tag not in _PLAIN_TAGS:
+        raise _Refused(Problem(shown, node.start_mark.line + first,
+            f"YAML tags such as '{node.tag}' are not allowed; write a plain value"))
     if isinstance(node, yaml.MappingNode):
         result: dict[str, Any] = {}
         for key_node, value_node in node.value:
@@ -293,18 +303,18 @@ def _construct(node: yaml.Node, path: KeyPath, lines: dict[KeyPath, int], plain:
                     f"{lines[path + (key,)]}); keep one", field=_name(path + (key,))))
                 continue
             lines[path + (key,)] = line
-            result[key] = _construct(value_node, path + (key,), lines, plain, problems, shown, first)
+            result[key] = _construct(value_node, path + (key,), lines, plain, problems, shown, first, seen)
         return result
     if isinstance(node, yaml.SequenceNode):
         items = []
         for i, item in enumerate(node.value):
             lines[path + (i,)] = item.start_mark.line + first
-            items.append(_construct(item, path + (i,), lines, plain, problems, shown, first))
+            items.append(_construct(item, path + (i,), lines, plain, problems, shown, first, seen))
         return items
     if node.tag == "tag:yaml.org,2002:timestamp":
         return node.value  # dates stay text; the schema checks their form
     value = _SCALARS.construct_object(node)
-    if node.style is None and not isinstance(value, str) and value is not None:
+    if not node.style and not isinstance(value, str) and value is not None:
         plain[path] = node.value
     if isinstance(value, str) and ZERO_WIDTH.search(value):
         problems.append(Problem(shown, node.start_mark.line + first,

@@ -86,14 +86,24 @@ def check_schema(doc: Document, schema: Mapping[str, Any], kind: str | None) -> 
     """Validate one document against the root schema (front matter) or one of its $defs."""
     if doc.data is None:
         return [] if kind is None else [Problem(doc.path, doc.start_line, "the file is empty")]
-    target = schema if kind is None else {**schema, "$ref": f"#/$defs/{kind}"}
-    if kind is not None:
-        target = {k: v for k, v in target.items() if k not in ("required", "properties", "additionalProperties", "type")}
-    validator = jsonschema.Draft202012Validator(target, format_checker=jsonschema.FormatChecker())
+    validator = _validator(id(schema), schema, kind)
     problems: list[Problem] = []
     for error in validator.iter_errors(doc.data):
         problems += describe(error, doc)
     return problems
+
+
+_validators: dict[tuple[int, str | None], jsonschema.protocols.Validator] = {}
+
+
+def _validator(key: int, schema: Mapping[str, Any], kind: str | None) -> jsonschema.protocols.Validator:
+    """One validator per schema and kind, built once (building one costs more than using it)."""
+    if (key, kind) not in _validators:
+        target = dict(schema) if kind is None else {
+            k: v for k, v in schema.items() if k not in ("required", "properties", "additionalProperties", "type")
+        } | {"$ref": f"#/$defs/{kind}"}
+        _validators[(key, kind)] = jsonschema.Draft202012Validator(target, format_checker=jsonschema.FormatChecker())
+    return _validators[(key, kind)]
 
 
 def describe(error: jsonschema.ValidationError, doc: Document) -> list[Problem]:
