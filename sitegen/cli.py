@@ -83,7 +83,8 @@ def run(args: argparse.Namespace) -> int:
     if args.command == "check":
         result = pipeline.check(project, strict=args.strict)
         report(result.problems, args.format, color)
-        drafts = sum(1 for r in result.loaded.responses if (r.meta.data or {}).get("draft")) if result.loaded else 0
+        drafts = sum(1 for r in result.loaded.responses
+                     if isinstance(r.meta.data, dict) and r.meta.data.get("draft")) if result.loaded else 0
         files = len(result.loaded.responses) if result.loaded else 0
         summary(f"Checked {files} response files in {result.timings['check']:.2f} s: "
                 f"{_count(result.problems)}; {drafts} draft{'s' if drafts != 1 else ''}.", args.format)

@@ -17,7 +17,9 @@ from typing import Any
 
 import yaml
 
+from .cache import Cache, digest
 from .errors import Problem
+from .parallel import pmap
 
 MAX_FILE_BYTES = 1_000_000
 """Larger files are refused: no response is near this, and it bounds the work per file."""
@@ -100,8 +102,12 @@ def is_ignored(name: str) -> bool:
     )
 
 
-def load(root: Path, content_dir: str = "content") -> Loaded:
-    """Read settings, units, every year's report.yaml and every response file under content/."""
+def load(root: Path, content_dir: str = "content", cache: Cache | None = None) -> Loaded:
+    """Read settings, units, every year's report.yaml and every response file under content/.
+
+    A response file whose bytes are unchanged since the last build is taken from
+    `cache`; the others are parsed on every core when there are many.
+    """
     problems: list[Problem] = []
     base = root / content_dir
     if not base.is_dir():
@@ -120,6 +126,7 @@ def load(root: Path, content_dir: str = "content") -> Loaded:
     reports: dict[str, Document] = {}
     responses: list[ResponseFile] = []
     paths: set[str] = set()
+    pending: list[tuple[Path, str]] = []
     for entry in sorted(base.iterdir(), key=lambda p: p.name):
         name = nfc(entry.name)
         if is_ignored(name):
@@ -141,9 +148,7 @@ def load(root: Path, content_dir: str = "content") -> Loaded:
                         reports[name] = doc
                 elif item_name.endswith(".md") and item.is_file():
                     paths.add(rel(item, root))
-                    response = read_response(item, root, name, problems)
-                    if response is not None:
-                        responses.append(response)
+                    pending.append((item, name))
                 else:
                     problems.append(Problem(rel(item, root), None,
                         f"'{item_name}' is not a response file; expected "
@@ -152,6 +157,10 @@ def load(root: Path, content_dir: str = "content") -> Loaded:
             problems.append(Problem(rel(entry, root), None,
                 f"'{name}' is not expected in {content_dir}/; expected {SETTINGS_FILE}, "
                 f"{UNITS_FILE} and one folder per report year (e.g. 2022/)"))
+    for response, probs in read_responses(pending, root, cache or Cache.disabled()):
+        problems.extend(probs)
+        if response is not None:
+            responses.append(response)
     for name, doc in ((SETTINGS_FILE, settings), (UNITS_FILE, units)):
         if doc is None and not any(p.path == f"{content_dir}/{name}" for p in problems):
             problems.append(Problem(f"{content_dir}/{name}", None, "the file is missing"))
@@ -162,13 +171,49 @@ def load(root: Path, content_dir: str = "content") -> Loaded:
     return Loaded(root, settings, units, reports, tuple(responses), tuple(problems), frozenset(paths))
 
 
+def read_responses(files: list[tuple[Path, str]], root: Path,
+                   cache: Cache) -> list[tuple[ResponseFile | None, list[Problem]]]:
+    """Read and parse response files, reusing what the cache holds for identical bytes."""
+    results: list[tuple[ResponseFile | None, list[Problem]] | None] = []
+    misses: list[tuple[int, str, bytes | None, str, str]] = []
+    for path, year in files:
+        shown = rel(path, root)
+        problems: list[Problem] = []
+        raw = read_bytes(path, shown, problems)
+        if raw is None:
+            results.append((None, problems))
+            continue
+        key = ("load", shown, digest(raw))
+        hit = cache.get(key)
+        results.append(hit)
+        if hit is None:
+            misses.append((len(results) - 1, shown, raw, year, key[2]))
+    parsed = pmap(_parse_response, [(shown, raw, year) for _, shown, raw, year, _ in misses])
+    for (index, shown, _raw, _year, key), result in zip(misses, parsed, strict=True):
+        cache.put(("load", shown, key), result)
+        results[index] = result
+    return [r for r in results if r is not None]
+
+
+def _parse_response(job: tuple[str, bytes, str]) -> tuple[ResponseFile | None, list[Problem]]:
+    shown, raw, year = job
+    problems: list[Problem] = []
+    return parse_response(raw, shown, year, problems), problems
+
+
 def read_response(path: Path, root: Path, year: str, problems: list[Problem]) -> ResponseFile | None:
     """Read one Markdown file: name parts, front matter (with lines) and body."""
-    text = read_text(path, root, problems)
+    shown = rel(path, root)
+    raw = read_bytes(path, shown, problems)
+    return None if raw is None else parse_response(raw, shown, year, problems)
+
+
+def parse_response(raw: bytes, shown: str, year: str, problems: list[Problem]) -> ResponseFile | None:
+    """Parse one Markdown file's bytes: name parts, front matter (with lines) and body."""
+    text = decode(raw, shown, problems)
     if text is None:
         return None
-    shown = rel(path, root)
-    name = nfc(path.name)
+    name = shown.rsplit("/", 1)[-1]
     match = RESPONSE_NAME.match(name)
     if not match:
         problems.append(Problem(shown, None,
@@ -198,7 +243,9 @@ def split_front_matter(text: str, shown: str, problems: list[Problem]) -> tuple[
             body_start = i + 1
             while body_start < len(lines) and not lines[body_start].strip():
                 body_start += 1
-            return "\n".join(lines[1:i]), "\n".join(lines[body_start:]), body_start + 1
+            # An empty body is placed on the last line of the file, not past its end.
+            last = len(lines) - 1 if lines[-1] == "" else len(lines)
+            return "\n".join(lines[1:i]), "\n".join(lines[body_start:]), min(body_start, max(last - 1, i)) + 1
     problems.append(Problem(shown, 1,
         "the front matter is not closed: add a line '---' after the last field"))
     return None
@@ -207,16 +254,28 @@ def split_front_matter(text: str, shown: str, problems: list[Problem]) -> tuple[
 def read_text(path: Path, root: Path, problems: list[Problem]) -> str | None:
     """Read a file as UTF-8 text: NFC, LF line endings, no BOM; bad bytes are located problems."""
     shown = rel(path, root)
+    raw = read_bytes(path, shown, problems)
+    return None if raw is None else decode(raw, shown, problems)
+
+
+def read_bytes(path: Path, shown: str, problems: list[Problem]) -> bytes | None:
+    """A file's bytes, or a problem when it is too large or unreadable."""
     try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            problems.append(Problem(shown, None,
-                f"the file is {size:,} bytes; the limit is {MAX_FILE_BYTES:,} bytes"))
-            return None
-        raw = path.read_bytes()
+        with open(path, "rb") as handle:
+            raw = handle.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
         problems.append(Problem(shown, None, f"cannot read the file: {exc.strerror}"))
         return None
+    if len(raw) > MAX_FILE_BYTES:
+        size = path.stat().st_size
+        problems.append(Problem(shown, None,
+            f"the file is {size:,} bytes; the limit is {MAX_FILE_BYTES:,} bytes"))
+        return None
+    return raw
+
+
+def decode(raw: bytes, shown: str, problems: list[Problem]) -> str | None:
+    """Bytes to text: UTF-8, NFC, LF line endings, no BOM; bad bytes are located problems."""
     if b"\0" in raw:
         line = raw[: raw.index(b"\0")].count(b"\n") + 1
         problems.append(Problem(shown, line, "the file contains a NUL byte; it is not a text file"))
@@ -255,7 +314,7 @@ def parse_yaml(text: str, shown: str, first_line: int = 1) -> tuple[Document, li
     lines: dict[KeyPath, int] = {}
     plain: dict[KeyPath, str] = {}
     try:
-        value = _construct(node, (), lines, plain, problems, shown, first_line, set()) if node else None
+        value = _construct(node, (), lines, plain, problems, shown, first_line, set()) if node else {}
     except _Refused as refused:
         return empty, [refused.problem]
     return Document(shown, value, lines, plain, first_line), problems
@@ -343,10 +402,9 @@ def nfc(text: str) -> str:
 
 def rel(path: Path, root: Path) -> str:
     """A path relative to the project root, with forward slashes, for messages."""
-    try:
-        return nfc(path.relative_to(root).as_posix())
-    except ValueError:
-        return nfc(path.as_posix())
+    text, prefix = str(path), str(root).rstrip(os.sep) + os.sep
+    shown = text[len(prefix):] if text.startswith(prefix) else text
+    return nfc(shown.replace(os.sep, "/"))
 
 
 def _inside(path: Path, base: Path, root: Path, problems: list[Problem]) -> bool:

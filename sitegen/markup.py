@@ -8,6 +8,7 @@ site/ even if a check in validate were bypassed.
 
 from __future__ import annotations
 
+import posixpath
 import re
 import xml.etree.ElementTree as etree
 
@@ -52,13 +53,14 @@ class _ResponseLinks(Treeprocessor):
             path, _, _fragment = href.partition("#")
             if not path.endswith(".md"):
                 continue
-            parts = path.split("/")
+            # Resolved against content/<year>/: "x.md", "./x.md" and "../2023/x.md" all work.
+            parts = posixpath.normpath(posixpath.join(self.year, path)).split("/")
             match = RESPONSE_NAME.match(parts[-1])
-            if not match:
+            if not match or len(parts) != 2:
                 continue
             # Every year-level page sits at <lang>/<year>/<slug>/index.html, so a
             # link written relative to content/<year>/ maps to the same depth.
-            year = parts[-2] if len(parts) >= 2 and parts[-2] != ".." else self.year
+            year = parts[0]
             prefix = "../" if year == self.year else f"../../{year}/"
             a.set("href", f"{prefix}{match['section']}/index.html#{match['unit']}")
         for el in root.iter():

@@ -59,7 +59,13 @@ def record(root: Path, path: Path, original: str, reviewed: bool | None = None) 
     if reviewed is not None:
         updates["reviewed"] = "true" if reviewed else "false"
     text = set_fields(r.text, updates, after="translation_of")
-    (root / r.path).write_text(text, encoding="utf-8")
+    raw = (root / r.path).read_bytes()
+    if b"\r\n" in raw:  # keep the editor's line endings and byte-order mark
+        text = text.replace("\n", "\r\n")
+    data = text.encode("utf-8")
+    if raw.startswith(b"\xef\xbb\xbf"):
+        data = b"\xef\xbb\xbf" + data
+    (root / r.path).write_bytes(data)
     return None
 
 

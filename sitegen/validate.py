@@ -9,9 +9,9 @@ from __future__ import annotations
 import difflib
 import hashlib
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, partial
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -19,8 +19,10 @@ import jsonschema
 import yaml
 from babel import Locale
 
-from .errors import Problem
+from .cache import Cache, digest
+from .errors import Problem, sort
 from .load import Document, KeyPath, Loaded, ResponseFile, _name
+from .parallel import pmap
 
 TRANSLATION_FIELDS = ("translation_of", "source_digest", "reviewed")
 
@@ -50,19 +52,23 @@ class Validated:
     problems: tuple[Problem, ...]
 
 
-def validate(loaded: Loaded, schema_path: Path) -> list[Problem]:
-    """Every problem in the loaded content: schema violations first, then cross-file rules."""
+def validate(loaded: Loaded, schema_path: Path, cache: Cache | None = None) -> list[Problem]:
+    """Every problem in the loaded content: each file on its own, then the rules across files.
+
+    The checks of one file depend only on its text and the schema, so a file
+    unchanged since the last build reuses its result from `cache`.
+    """
     schema = load_schema(schema_path)
     problems = list(loaded.problems)
+    links = file_checks(loaded.responses, schema, digest(schema_path.read_bytes()), cache or Cache.disabled())
+    for file_problems, _ in links.values():
+        problems += file_problems
     if loaded.settings is not None:
         problems += check_schema(loaded.settings, schema, "settings")
     if loaded.units is not None:
         problems += check_schema(loaded.units, schema, "units")
     for doc in loaded.reports.values():
         problems += check_schema(doc, schema, "report")
-    for response in loaded.responses:
-        if response.meta.data is not None:
-            problems += check_schema(response.meta, schema, None)
     bad = {p.path for p in problems if p.severity == "error"}
     languages = settings_languages(loaded.settings, bad)
     units = known_units(loaded.units, bad)
@@ -76,7 +82,38 @@ def validate(loaded: Loaded, schema_path: Path) -> list[Problem]:
             problems += check_report(doc, year, languages)
             sections[year] = {s["number"]: i for i, s in enumerate(doc.data["sections"])}
     problems += check_responses(loaded, languages, units, sections, bad)
-    return problems
+    problems += check_links(loaded, {path: found for path, (_, found) in links.items()})
+    return sort(problems)
+
+
+Link = tuple[int, str, str]
+"""(line, url as written, the content path it points to) of a link to another response."""
+
+
+def file_checks(responses: Sequence[ResponseFile], schema: Mapping[str, Any], schema_key: str,
+                cache: Cache) -> dict[str, tuple[list[Problem], list[Link]]]:
+    """The checks of each file on its own (schema, Markdown), from the cache or on every core."""
+    out: dict[str, tuple[list[Problem], list[Link]]] = {}
+    misses = []
+    for r in responses:
+        hit = cache.get(("check", r.path, digest(r.text), schema_key))
+        if hit is None:
+            misses.append(r)
+        else:
+            out[r.path] = hit
+    results = pmap(partial(check_file, schema=schema), misses)
+    for r, result in zip(misses, results, strict=True):
+        cache.put(("check", r.path, digest(r.text), schema_key), result)
+        out[r.path] = result
+    return out
+
+
+def check_file(r: ResponseFile, schema: Mapping[str, Any]) -> tuple[list[Problem], list[Link]]:
+    """One response file against the schema and the Markdown rules; returns its links to check later."""
+    # None: the YAML did not parse, which load has reported.
+    problems = [] if r.meta.data is None else check_schema(r.meta, schema, None)
+    body_problems, links = check_body(r)
+    return problems + body_problems, links
 
 
 # -- schema -----------------------------------------------------------------
@@ -178,7 +215,7 @@ def _type_words(expected: Any) -> str:
 
 def first_sentence(text: str) -> str:
     """The first sentence of a schema description, lower-cased, for messages."""
-    sentence = text.strip().split(". ")[0].split(", as ")[0].rstrip(".")
+    sentence = re.split(r"(?<!e\.g)(?<!i\.e)\.\s", text.strip())[0].split(", as ")[0].rstrip(".")
     return sentence[:1].lower() + sentence[1:] if sentence else ""
 
 
@@ -256,14 +293,13 @@ def check_units(doc: Document, languages: tuple[str, ...]) -> list[Problem]:
                 f"units[{i}].parent: unit '{parent}' is unknown{suggest(parent, ids)}", field="parent"))
     by_id = {u["id"]: u for u in units}
     for i, unit in enumerate(units):
-        chain, current = {unit["id"]}, unit.get("parent")
-        while current in by_id:
-            if current in chain:
-                problems.append(Problem(doc.path, doc.line_of(("units", i, "parent")),
-                    f"units[{i}].parent: '{unit['id']}' is its own ancestor", field="parent"))
-                break
-            chain.add(current)
+        seen, current = set(), unit.get("parent")
+        while current in by_id and current not in seen and current != unit["id"]:
+            seen.add(current)
             current = by_id[current].get("parent")
+        if current == unit["id"]:
+            problems.append(Problem(doc.path, doc.line_of(("units", i, "parent")),
+                f"units[{i}].parent: '{unit['id']}' is its own ancestor", field="parent"))
     return problems
 
 
@@ -327,7 +363,6 @@ def check_responses(loaded: Loaded, languages: tuple[str, ...], units: Mapping[s
                 f"language '{r.lang}' in the file name is unknown; expected one of "
                 f"{', '.join(languages)}{suggest(r.lang, languages)}", field="language"))
             continue
-        problems += check_body(r, by_path, loaded.paths)
         if r.path in bad:
             continue
         section, unit = meta["section"], meta["unit"]
@@ -401,7 +436,7 @@ def check_responses(loaded: Loaded, languages: tuple[str, ...], units: Mapping[s
             problems.append(Problem(r.path, r.meta.line_of(("source_digest",)),
                 f"the {language_name(original)} original has changed since this translation; "
                 f"update it, then run '{command}'", field="source_digest", severity="warning"))
-        if not meta.get("draft") and source.meta.data.get("draft") and source.path not in bad:
+        if not meta.get("draft") and _meta(source).get("draft") and source.path not in bad:
             problems.append(Problem(r.path, None,
                 f"the original {source.name} is a draft, so this translation cannot be published"))
     return problems
@@ -430,11 +465,12 @@ _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*):")
 ALLOWED_SCHEMES = ("http", "https", "mailto", "tel")
 
 
-def check_body(r: ResponseFile, by_path: Mapping[str, ResponseFile], paths: frozenset[str]) -> list[Problem]:
-    """Markdown only: no raw HTML, only safe URL schemes, links to responses that exist."""
+def check_body(r: ResponseFile) -> tuple[list[Problem], list[Link]]:
+    """Markdown only: no raw HTML, only safe URL schemes; returns the links to other responses."""
     problems: list[Problem] = []
+    links: list[Link] = []
     if not r.body.strip():
-        return [Problem(r.path, r.body_line, "the response has no text after the front matter")]
+        return [Problem(r.path, r.body_line, "the response has no text after the front matter")], links
     fenced = False
     for offset, raw_line in enumerate(r.body.split("\n")):
         line_no = r.body_line + offset
@@ -461,8 +497,12 @@ def check_body(r: ResponseFile, by_path: Mapping[str, ResponseFile], paths: froz
         if ref:
             urls.append((False, ref.group(1)))
         for is_image, url in urls:
-            problems += _check_url(r, line_no, url, is_image, by_path, paths)
-    return problems
+            problem, target = _check_url(r, line_no, url, is_image)
+            if problem:
+                problems.append(problem)
+            elif target:
+                links.append((line_no, url, target))
+    return problems, links
 
 
 def _nesting(line: str) -> int:
@@ -472,32 +512,45 @@ def _nesting(line: str) -> int:
     return max(quotes, indent // 2 + (1 if re.match(r"\s*([-*+]|\d+\.)\s", line) else 0))
 
 
-def _check_url(r: ResponseFile, line_no: int, url: str, is_image: bool,
-               by_path: Mapping[str, ResponseFile], paths: frozenset[str]) -> list[Problem]:
+def _check_url(r: ResponseFile, line_no: int, url: str, is_image: bool) -> tuple[Problem | None, str | None]:
+    """A problem with one URL, or the content path of the response it links to."""
     what = "image" if is_image else "link"
     scheme = _SCHEME.match(url)
     if scheme:
         if scheme.group(1).lower() not in ALLOWED_SCHEMES:
-            return [Problem(r.path, line_no,
+            return Problem(r.path, line_no,
                 f"{what} '{url[:40]}': the scheme '{scheme.group(1)}:' is not allowed; "
-                f"use {', '.join(s + ':' for s in ALLOWED_SCHEMES)}")]
-        return []
+                f"use {', '.join(s + ':' for s in ALLOWED_SCHEMES)}"), None
+        return None, None
     if not url or url.startswith("#"):
-        return []
+        return None, None
     target_path = url.split("#", 1)[0]
     if not target_path.endswith(".md") or is_image:
-        return [Problem(r.path, line_no,
+        return Problem(r.path, line_no,
             f"{what} '{url[:40]}': only links to other responses (e.g. 2.4-konsernihallinto.fi.md) "
-            "or full http(s), mailto and tel addresses are allowed")]
-    resolved = resolve_link(r.path, target_path)
-    target = by_path.get(resolved)
-    if target is None and resolved in paths:
-        return []  # the file exists but has problems of its own, reported there
-    if target is None:
-        return [Problem(r.path, line_no, f"link '{url}': there is no response file {resolved}")]
-    if target.meta.data and target.meta.data.get("draft") and not (r.meta.data or {}).get("draft"):
-        return [Problem(r.path, line_no, f"link '{url}': {resolved} is a draft and will not be published")]
-    return []
+            "or full http(s), mailto and tel addresses are allowed"), None
+    return None, resolve_link(r.path, target_path)
+
+
+def check_links(loaded: Loaded, links: Mapping[str, list[Link]]) -> list[Problem]:
+    """Links between responses lead to files that exist and will be published."""
+    by_path = {r.path: r for r in loaded.responses}
+    problems = []
+    for r in loaded.responses:
+        for line_no, url, resolved in links.get(r.path, ()):
+            target = by_path.get(resolved)
+            if target is None and resolved in loaded.paths:
+                continue  # the file exists but has problems of its own, reported there
+            if target is None:
+                problems.append(Problem(r.path, line_no, f"link '{url}': there is no response file {resolved}"))
+            elif _meta(target).get("draft") and not _meta(r).get("draft"):
+                problems.append(Problem(r.path, line_no,
+                    f"link '{url}': {resolved} is a draft and will not be published"))
+    return problems
+
+
+def _meta(r: ResponseFile) -> Mapping[str, Any]:
+    return r.meta.data if isinstance(r.meta.data, dict) else {}
 
 
 def resolve_link(source: str, target: str) -> str:
