@@ -7,6 +7,7 @@ nothing raises for content.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import unicodedata
@@ -77,6 +78,8 @@ class ResponseFile:
     """The file line on which `body` starts."""
     text: str
     """The whole file as read (NFC, LF line endings, no byte-order mark)."""
+    digest: str = ""
+    """body_digest(body): what a translation records of its original, and the cache key of its HTML."""
 
 
 @dataclass(frozen=True)
@@ -227,7 +230,7 @@ def parse_response(raw: bytes, shown: str, year: str, problems: list[Problem]) -
     meta, probs = parse_yaml(yaml_text, shown, first_line=2)
     problems.extend(probs)
     return ResponseFile(shown, year, name, match["section"], match["unit"], match["lang"],
-                        meta, body, body_line, text)
+                        meta, body, body_line, text, body_digest(body))
 
 
 def split_front_matter(text: str, shown: str, problems: list[Problem]) -> tuple[str, str, int] | None:
@@ -393,6 +396,12 @@ def _yaml_hint(problem: str) -> str:
     if "mapping values are not allowed" in problem:
         return " (a value containing ': ' needs quotes)"
     return ""
+
+
+def body_digest(body: str) -> str:
+    """The digest a translation records of its original: SHA-256 of the NFC, LF, trimmed body."""
+    text = unicodedata.normalize("NFC", body).replace("\r\n", "\n").replace("\r", "\n").strip()
+    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def nfc(text: str) -> str:

@@ -11,8 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .load import Loaded
-from .validate import body_digest
+from .load import Loaded, ResponseFile
 
 
 @dataclass(frozen=True)
@@ -139,7 +138,15 @@ class Report:
 
     @property
     def responses(self) -> tuple[Response, ...]:
+        """Every response, in the report's order."""
         return tuple(r for s in self.sections for r in s.responses)
+
+    def order(self, response: Response) -> tuple[int, int]:
+        """The position of a response in the report (section, then place within the section)."""
+        for i, s in enumerate(self.sections):
+            if s.number == response.section:
+                return (i, s.responses.index(response))
+        return (len(self.sections), 0)
 
 
 @dataclass(frozen=True)
@@ -190,17 +197,19 @@ def build_model(loaded: Loaded, preview: bool = False, base_url: str | None = No
     order = {uid: i for i, uid in enumerate(units)}
     files = {(r.year, r.meta.data["section"], r.meta.data["unit"], r.lang): r for r in loaded.responses}
     drafts = sum(1 for r in loaded.responses if r.meta.data.get("draft"))
+    originals: dict[str, list[tuple[str, str, ResponseFile]]] = {}
+    for (y, section, unit_id, lang), source in files.items():
+        if lang == original:
+            originals.setdefault(y, []).append((section, unit_id, source))
     reports = []
     for year, doc in loaded.reports.items():
         data = doc.data
         by_section: dict[str, list[Response]] = {}
-        for (y, section, unit_id, lang), source in files.items():
-            if y != year or lang != original:
-                continue
+        for section, unit_id, source in originals.get(year, []):
             if source.meta.data.get("draft") and not preview:
                 continue
             texts: dict[str, Text] = {}
-            original_digest = body_digest(source.body)
+            original_digest = source.digest
             for code in codes:
                 f = files.get((year, section, unit_id, code))
                 if f is None or (f.meta.data.get("draft") and not preview):
@@ -208,7 +217,7 @@ def build_model(loaded: Loaded, preview: bool = False, base_url: str | None = No
                 meta = f.meta.data
                 translation = None if code == original else Translation(
                     meta.get("source_digest"), original_digest, bool(meta.get("reviewed")))
-                texts[code] = Text(code, f.path, f.body, body_digest(f.body), bool(meta.get("draft")), translation)
+                texts[code] = Text(code, f.path, f.body, f.digest, bool(meta.get("draft")), translation)
             updated = source.meta.data.get("updated")
             by_section.setdefault(section, []).append(Response(
                 int(year), section, units[unit_id], int(source.meta.data.get("weight", 0)),

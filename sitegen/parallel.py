@@ -5,7 +5,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 from collections.abc import Callable, Sequence
-from typing import TypeVar
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -32,18 +32,21 @@ def pmap(fn: Callable[[T], R], items: Sequence[T], min_items: int = MIN_ITEMS) -
     if n < 2 or len(items) < min_items or "fork" not in multiprocessing.get_all_start_methods():
         return [fn(x) for x in items]
     global _job
-    _job = fn  # inherited by the forked workers: fn need not be picklable, nor what it refers to
+    # Inherited by the forked workers: only indices go to them and results come back,
+    # so neither fn nor the items need to be picklable or copied.
+    _job = (fn, items)
     try:
         chunks = max(1, len(items) // (n * 8))
         with multiprocessing.get_context("fork").Pool(n) as pool:
-            return pool.map(_run, items, chunksize=chunks)
+            return pool.map(_run, range(len(items)), chunksize=chunks)
     finally:
         _job = None
 
 
-_job: Callable[..., object] | None = None
+_job: tuple[Callable[[Any], Any], Sequence[Any]] | None = None
 
 
-def _run(item: object) -> object:
+def _run(index: int) -> Any:
     assert _job is not None
-    return _job(item)
+    fn, items = _job
+    return fn(items[index])

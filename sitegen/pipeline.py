@@ -7,17 +7,24 @@ errors never touches site/.
 from __future__ import annotations
 
 import time
+from functools import partial
+
+import jinja2
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .cache import Cache
 from .errors import ContentError, Problem, errors, sort
 from .load import Loaded, load
 from .model import Site, build_model
-from .render import Page, TemplateProblem, render_site
+from .render import PageJob, Renderer, TemplateProblem, extra_files, render_markdown, template_problem
 from .validate import validate
-from .write import WriteStats, build_lock, write_site
+from . import write
+from .parallel import pmap
+from .write import WriteStats, build_lock
 
+CACHE_NAME = "build"
 TOOL_ROOT = Path(__file__).resolve().parent.parent
 """Where build.py, templates/ and schema.yaml of the generator itself live."""
 
@@ -50,7 +57,8 @@ class Result:
     problems: list[Problem]
     loaded: Loaded | None = None
     site: Site | None = None
-    pages: list[Page] = field(default_factory=list)
+    paths: list[str] = field(default_factory=list)
+    """Every file of the built site."""
     written: WriteStats | None = None
     timings: dict[str, float] = field(default_factory=dict)
 
@@ -61,40 +69,108 @@ class Result:
     def pages_per_language(self) -> Counter[str]:
         """How many HTML pages each language has."""
         codes = [lang.code for lang in self.site.languages] if self.site else []
-        return Counter(p.path.split("/", 1)[0] for p in self.pages
-                       if p.path.endswith(".html") and p.path.split("/", 1)[0] in codes)
+        return Counter(p.split("/", 1)[0] for p in self.paths
+                       if p.endswith(".html") and p.split("/", 1)[0] in codes)
 
 
-def check(project: Project, strict: bool = False) -> Result:
-    """Load and validate only; writes nothing."""
+def check(project: Project, strict: bool = False, cache: Cache | None = None) -> Result:
+    """Load and validate only; writes nothing (the cache, if given, is saved by the caller)."""
     started = time.perf_counter()
-    loaded = load(project.root, project.content.name)
-    problems = validate(loaded, project.schema)
+    cache = cache if cache is not None else Cache.at(project.root, CACHE_NAME)
+    loaded = load(project.root, project.content.name, cache)
+    problems = validate(loaded, project.schema, cache)
     if strict:
         problems = [p.as_error() for p in problems]
     return Result(sort(problems), loaded, timings={"check": time.perf_counter() - started})
 
 
 def build(project: Project, *, preview: bool = False, base_url: str | None = None,
-          strict: bool = False, html_cache: dict[tuple[str, str], str] | None = None) -> Result:
-    """Build the site into site/; on any error return the problems and leave site/ untouched."""
-    result = check(project, strict)
+          strict: bool = False) -> Result:
+    """Build the site into site/ (the preview into .preview/); on any error leave it untouched.
+
+    Only pages whose inputs changed since the last build are rendered again;
+    the others are linked from the previous tree, and when nothing changed at
+    all the previous tree stays in place as it is.
+    """
+    cache = Cache.at(project.root, CACHE_NAME)
+    result = check(project, strict, cache)
     if result.failed or result.loaded is None:
+        cache.save()  # what was parsed stays parsed, even when the build fails
         return result
-    started = time.perf_counter()
+    clock = time.perf_counter()
     site = build_model(result.loaded, preview=preview, base_url=base_url)
+    out = project.preview if preview else project.site
+    manifest_key = ("pages", out.name)
     try:
-        pages = render_site(site, project.templates, project.root, html_cache)
+        renderer = Renderer(site, project.templates, project.root)
+        plan = renderer.plan(cache.get(manifest_key))
     except TemplateProblem as exc:
         result.problems += exc.problems
         return result
-    rendered = time.perf_counter()
-    out = project.preview if preview else project.site
+    result.site, result.timings["model"] = site, time.perf_counter() - clock
     with build_lock(out):
-        written = write_site(pages, out)
-    result.site, result.pages, result.written = site, pages, written
-    result.timings.update(render=rendered - started, write=time.perf_counter() - rendered)
+        tree = write.current_tree(out)
+        extras = [plan.sitemap, *extra_files(site, project.templates, renderer.strings)]
+        paths = sorted(plan.paths + [p.path for p in extras])
+        if tree is None:  # the previous tree is gone: every page must be rendered
+            plan = renderer.plan(None)
+        if (tree is not None and not plan.jobs and cache.get(("files", out.name)) == paths
+                and all(write.same_bytes(tree / p.path, p.data) for p in extras)):
+            # Nothing changed: site/ stays exactly as it is, not even relinked.
+            result.written = write.WriteStats(0, len(paths), tree)
+        else:
+            draft = write.begin(out)
+            clock = time.perf_counter()
+            renderer.html = render_markdown((t for job in plan.jobs for t in job.texts), cache)
+            result.timings["markdown"] = time.perf_counter() - clock
+            clock = time.perf_counter()
+            problems = render_and_write(renderer, plan.jobs, draft)
+            for path in plan.kept:
+                if not write.keep(draft, path):  # the previous tree lacks it: render it after all
+                    problems += render_and_write(renderer, [renderer.plan(None).job_for(path)], draft)
+            if problems:
+                write.abandon_failed(draft)
+                result.problems += problems
+                cache.save()
+                return result
+            for page in extras:
+                write.put(draft, page)
+            result.written = write.commit(draft)
+            result.timings["render"] = time.perf_counter() - clock
+    cache.put(manifest_key, plan.manifest)
+    cache.put(("files", out.name), paths)
+    result.paths = paths
+    cache.save()
     return result
+
+
+def render_and_write(renderer: Renderer, jobs: list[PageJob], draft: write.Draft) -> list[Problem]:
+    """Render pages and add them to the draft, on every core when there are many.
+
+    The first page is rendered here, so that a broken template is reported with its
+    line before any worker starts; workers write their pages straight into the draft.
+    """
+    if not jobs:
+        return []
+    first = _render_one(renderer, draft, jobs[0])
+    if isinstance(first, Problem):
+        return [first]
+    results = pmap(partial(_render_one, renderer, draft), jobs[1:])
+    problems = [r for r in results if isinstance(r, Problem)]
+    draft.written += sum(1 for r in results if r is True) + (first is True)
+    draft.kept += sum(1 for r in results if r is False) + (first is False)
+    return problems[:1]
+
+
+def _render_one(renderer: Renderer, draft: write.Draft, job: PageJob) -> bool | Problem:
+    try:
+        page = renderer.render(job)
+    except jinja2.TemplateError as exc:
+        return template_problem(exc, renderer.templates)
+    before = (draft.written, draft.kept)
+    written = write.put(draft, page)
+    draft.written, draft.kept = before  # counted by the caller, which also sees the workers' results
+    return written
 
 
 def build_or_raise(project: Project, **options: object) -> Result:

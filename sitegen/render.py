@@ -7,9 +7,9 @@ many pages show it, and every page is rendered from a template compiled once.
 from __future__ import annotations
 
 import datetime as dt
-import posixpath
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape as xml_escape
@@ -19,7 +19,9 @@ from babel.dates import format_date
 from markupsafe import Markup
 
 from . import markup
+from .cache import CODE_DIGEST, Cache, digest, tree_digest
 from .errors import Problem
+from .parallel import pmap
 from .load import parse_yaml, read_text
 from .model import Report, Response, Section, Site, Unit, Text
 
@@ -122,7 +124,12 @@ def unit_path(lang: str, year: int, unit: Unit) -> str:
 def relative(from_path: str, to_path: str) -> str:
     """A link from one output file to another, relative, so the site works at any sub-path and from disk."""
     target, _, fragment = to_path.partition("#")
-    rel = posixpath.relpath(target, posixpath.dirname(from_path) or ".")
+    here = from_path.split("/")[:-1]
+    there = target.split("/")
+    common = 0
+    while common < len(here) and common < len(there) - 1 and here[common] == there[common]:
+        common += 1
+    rel = "../" * (len(here) - common) + "/".join(there[common:])
     return rel + (f"#{fragment}" if fragment else "")
 
 
@@ -136,20 +143,37 @@ def absolute(base_url: str, path: str) -> str:
 # -- rendering ------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(frozen=True)
+class PageJob:
+    """One page to render: its template, what it shows, and a digest of all of that."""
+
+    template: str
+    info: PageInfo
+    context: Mapping[str, Any]
+    key: str
+    """Changes whenever anything the page shows changes: equal keys give equal bytes."""
+    texts: tuple[tuple[Text, int], ...] = ()
+    """The response texts (and their years) the page shows."""
+
+
 class Renderer:
-    """Renders every page of a site: holds the compiled templates and the HTML of every body."""
+    """Plans and renders the pages of a site from compiled templates and pre-rendered bodies."""
 
-    site: Site
-    templates: Path
-    root: Path
-    html_cache: dict[tuple[str, str], str] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        self.codes = [lang.code for lang in self.site.languages]
-        self.strings = load_strings(self.templates, self.root, self.codes)
-        self.env = make_environment(self.templates)
-        self.locales = {lang.code: lang.locale for lang in self.site.languages}
+    def __init__(self, site: Site, templates: Path, root: Path,
+                 html: Mapping[tuple[str, str], str] | None = None) -> None:
+        self.site = site
+        self.templates = templates
+        self.root = root
+        self.html: dict[tuple[str, str], str] = dict(html or {})
+        self.codes = [lang.code for lang in site.languages]
+        self.strings = load_strings(templates, root, self.codes)
+        self.env = make_environment(templates)
+        self.locales = {lang.code: lang.locale for lang in site.languages}
+        self.fragments: dict[tuple[int, str, str], Markup] = {}
+        self.global_key = digest(CODE_DIGEST, tree_digest(p for p in templates.rglob("*") if p.is_file()),
+                                 repr(site.base_url), repr(site.preview), repr(site.languages),
+                                 repr(sorted((u.id, u.kind, sorted(u.name.items()), sorted(u.slug.items()),
+                                              u.parent) for u in site.units.values())), markup.RENDERER_VERSION)
 
     # The helpers templates call ------------------------------------------------
 
@@ -167,45 +191,87 @@ class Renderer:
 
     def body(self, text: Text, year: int) -> Markup:
         key = (text.digest, str(year))
-        if key not in self.html_cache:
-            self.html_cache[key] = markup.to_html(text.markdown, str(year))
-        return Markup(self.html_cache[key])  # noqa: S704 (sanitised by markup.sanitize)
+        if key not in self.html:  # not pre-rendered (a caller that did not ask): render now
+            self.html[key] = markup.to_html(text.markdown, str(year))
+        return Markup(self.html[key])  # noqa: S704 (sanitised by markup.sanitize)
 
-    # Pages ---------------------------------------------------------------------
+    # Planning ------------------------------------------------------------------
 
-    def pages(self) -> list[Page]:
-        """Every page of the site, in a stable order."""
-        out: list[Page] = []
-        site = self.site
-        original = site.original
-        out.append(self.page("root.html", PageInfo("root", original, "index.html",
-            self.strings["site_name"][original], self.strings["site_description"][original],
-            {code: f"{code}/index.html" for code in self.codes})))
+    def plan(self, previous: Mapping[str, Any] | None = None) -> Plan:
+        """Every page to render, with its key; whole years unchanged since `previous` are only listed.
+
+        `previous` is the manifest of the last build (Plan.manifest). A year whose
+        structure and responses are unchanged keeps its pages as they are, so a
+        rebuild does no work per page for it.
+        """
+        previous = previous or {}
+        same = previous.get("global") == self.global_key
+        before_years: Mapping[int, Any] = previous.get("years", {}) if same else {}
+        before_site: Mapping[str, str] = previous.get("site", {}) if same else {}
+        site, original, strings = self.site, self.site.original, self.strings
+        year_keys = [(report, self.year_key(report)) for report in site.reports]
+        every_year = digest(*(k for _, k in year_keys))
+        everywhere = {code: f"{code}/index.html" for code in self.codes}
+        jobs = [self.job("root.html", PageInfo("root", original, "index.html", strings["site_name"][original],
+                         strings["site_description"][original], everywhere), every_year)]
         for lang in self.codes:
-            alternates = {code: f"{code}/index.html" for code in self.codes}
-            out.append(self.page("home.html", PageInfo("home", lang, f"{lang}/index.html",
-                self.strings["site_name"][lang], self.strings["site_description"][lang], alternates,
-                ((self.strings["site_name"][lang], None),))))
-            for report in site.reports:
-                out += self.report_pages(lang, report)
-            out.append(self.page("404.html", PageInfo("notfound", lang, f"{lang}/404.html",
-                self.strings["notfound_title"][lang], self.strings["notfound_title"][lang],
-                {code: f"{code}/404.html" for code in self.codes})))
-        out.append(self.sitemap([p for p in self.infos if p.kind not in ("notfound",)]))
-        return out
+            jobs.append(self.job("home.html", PageInfo(
+                "home", lang, f"{lang}/index.html", strings["site_name"][lang], strings["site_description"][lang],
+                everywhere, ((strings["site_name"][lang], None),)), every_year))
+            jobs.append(self.job("404.html", PageInfo(
+                "notfound", lang, f"{lang}/404.html", strings["notfound_title"][lang], strings["notfound_title"][lang],
+                {code: f"{code}/404.html" for code in self.codes}), ""))
+        stale = [job for job in jobs if before_site.get(job.info.path) != job.key]
+        manifest: dict[str, Any] = {"global": self.global_key, "site": {j.info.path: j.key for j in jobs},
+                                    "years": {}}
+        kept = [job.info.path for job in jobs if job not in stale]
+        sitemap = [entry for job in jobs for entry in sitemap_entries(self.site.base_url, job.info)]
+        for report, year_key in year_keys:
+            before = before_years.get(report.year)
+            if before is not None and before["key"] == year_key:
+                manifest["years"][report.year] = before
+                kept += before["pages"]
+                sitemap += before["sitemap"]
+                continue
+            year_jobs = [job for lang in self.codes for job in self.report_jobs(lang, report, year_key)]
+            old_keys = before["pages"] if before is not None else {}
+            for job in year_jobs:
+                (kept.append(job.info.path) if old_keys.get(job.info.path) == job.key else stale.append(job))
+            entries = [entry for job in year_jobs for entry in sitemap_entries(self.site.base_url, job.info)]
+            manifest["years"][report.year] = {"key": year_key, "pages": {j.info.path: j.key for j in year_jobs},
+                                              "sitemap": entries}
+            sitemap += entries
+        return Plan(stale, kept, sitemap_page(sitemap), manifest)
 
-    def report_pages(self, lang: str, report: Report) -> list[Page]:
+    def job(self, template: str, info: PageInfo, key: str, responses: Iterable[Response] = (),
+            **context: Any) -> PageJob:
+        """A page to render; its key covers the global inputs, the page's own data and `key`."""
+        texts = tuple((text, r.year) for r in responses for text in self.shown_texts(r, info.lang))
+        return PageJob(template, info, context, digest(self.global_key, template, repr(info), key), texts)
+
+    def shown_texts(self, r: Response, lang: str) -> list[Text]:
+        """The texts a page in `lang` shows for `r`: its translation, or the original in its place."""
+        return [r.texts.get(lang) or r.texts[self.site.original]]
+
+    def year_key(self, report: Report) -> str:
+        """Everything a page of the year may show: the report's structure and every response."""
+        return digest(repr((report.year, sorted(report.title.items()), sorted(report.committee.items()),
+                            report.published, report.evaluation_report_url,
+                            sorted(report.evaluation_report_title.items()))),
+                      *(repr((s.number, sorted(s.title.items()), [response_key(r) for r in s.responses]))
+                        for s in report.sections))
+
+    def report_jobs(self, lang: str, report: Report, year_key: str) -> list[PageJob]:
         """The report's front page, one page per answered section and one per responding unit."""
-        out = []
+        jobs = []
         t = self.t(lang)
         home = (t("site_name"), f"{lang}/index.html")
-        title = report.title[lang]
         crumbs_report = (home, (str(report.year), report_path(lang, report.year)))
-        out.append(self.page("report.html", PageInfo(
-            "report", lang, report_path(lang, report.year), title,
+        jobs.append(self.job("report.html", PageInfo(
+            "report", lang, report_path(lang, report.year), report.title[lang],
             t("report_description", year=report.year, committee=report.committee[lang]),
             {c: report_path(c, report.year) for c in self.codes},
-            (home, (str(report.year), None))), report=report))
+            (home, (str(report.year), None))), year_key, report=report))
         answered = report.answered
         for i, section in enumerate(answered):
             crumbs = crumbs_report + tuple(
@@ -213,68 +279,134 @@ class Renderer:
                  f"{report_path(lang, report.year)}#s{s.number}")
                 for s in report.ancestors(section.number)
             ) + ((f"{section.number} {section.title[lang]}", None),)
-            out.append(self.page("section.html", PageInfo(
+            jobs.append(self.job("section.html", PageInfo(
                 "section", lang, section_path(lang, report.year, section.number),
                 f"{section.number} {section.title[lang]}",
                 t("section_description", number=section.number, title=section.title[lang], year=report.year),
                 {c: section_path(c, report.year, section.number) for c in self.codes}, crumbs),
-                report=report, section=section,
+                year_key, section.responses, report=report, section=section,
                 previous=answered[i - 1] if i > 0 else None,
                 next=answered[i + 1] if i + 1 < len(answered) else None))
         for unit, own, below in self.responding_units(report):
-            out.append(self.page("unit.html", PageInfo(
+            jobs.append(self.job("unit.html", PageInfo(
                 "unit", lang, unit_path(lang, report.year, unit), unit.name[lang],
                 t("unit_description", unit=unit.name[lang], year=report.year),
                 {c: unit_path(c, report.year, unit) for c in self.codes},
                 crumbs_report + ((unit.name[lang], None),)),
-                report=report, unit=unit, own=own, below=below))
-        return out
+                year_key, own + below, report=report, unit=unit, own=own, below=below))
+        return jobs
 
     def responding_units(self, report: Report) -> list[tuple[Unit, list[Response], list[Response]]]:
         """Units with responses of their own or of their sub-units: (unit, own, sub-units')."""
+        by_unit: dict[str, list[Response]] = {}
+        for r in report.responses:
+            by_unit.setdefault(r.unit.id, []).append(r)
         out = []
         for unit in self.site.units.values():
-            family = self.site.descendants(unit)
-            own = [r for r in report.responses if r.unit.id == unit.id]
-            below = [r for r in report.responses if r.unit.id in family and r.unit.id != unit.id]
+            own = by_unit.get(unit.id, [])
+            below = [r for uid in self.site.descendants(unit) - {unit.id} for r in by_unit.get(uid, [])]
+            below.sort(key=lambda r: report.order(r))
             if own or below:
                 out.append((unit, own, below))
         return out
 
-    def page(self, template: str, info: PageInfo, **context: Any) -> Page:
-        """Render one template for one page."""
-        self.infos.append(info)
+    # Rendering -----------------------------------------------------------------
+
+    def render(self, job: PageJob) -> Page:
+        """Render one page."""
+        info = job.info
         lang = info.lang
-        html = self.env.get_template(template).render(
+        html = self.env.get_template(job.template).render(
             site=self.site, page=info, lang=lang, t=self.t(lang), date=self.date(lang),
             t_in=lambda code, key, **params: self.t(code)(key, **params),
             responding_units=self.responding_units,
-            url=lambda to: relative(info.path, to), abs_url=lambda to: absolute(self.site.base_url, to),
+            url=partial(relative, info.path), abs_url=partial(absolute, self.site.base_url),
             body=self.body, report_path=report_path, section_path=section_path, unit_path=unit_path,
             locale=self.locales[lang],
-            csp=PREVIEW_CONTENT_SECURITY_POLICY if self.site.preview else CONTENT_SECURITY_POLICY, **context,
+            csp=PREVIEW_CONTENT_SECURITY_POLICY if self.site.preview else CONTENT_SECURITY_POLICY, **job.context,
         )
         return Page(info.path, html.encode("utf-8"))
 
-    def sitemap(self, infos: list[PageInfo]) -> Page:
-        """sitemap.xml with every page and its language alternates."""
-        base = self.site.base_url
-        lines = ['<?xml version="1.0" encoding="UTF-8"?>',
-                 '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" '
-                 'xmlns:xhtml="http://www.w3.org/1999/xhtml">']
-        for info in infos:
-            if info.kind == "root":
-                continue
-            lines.append(f"  <url><loc>{xml_escape(absolute(base, info.path))}</loc>")
-            for code, path in info.alternates.items():
-                lines.append(f'    <xhtml:link rel="alternate" hreflang="{code}" '
-                             f'href="{xml_escape(absolute(base, path))}"/>')
-            lines.append(f'    <xhtml:link rel="alternate" hreflang="x-default" href="{xml_escape(base)}"/>')
-            lines.append("  </url>")
-        lines.append("</urlset>\n")
-        return Page("sitemap.xml", "\n".join(lines).encode("utf-8"))
+    def sitemap(self, jobs: Iterable[PageJob]) -> Page:
+        """sitemap.xml for these pages."""
+        return sitemap_page([e for job in jobs for e in sitemap_entries(self.site.base_url, job.info)])
 
-    infos: list[PageInfo] = field(default_factory=list)
+
+@dataclass(frozen=True)
+class Plan:
+    """What a build must do: pages to render, pages to keep, and the sitemap."""
+
+    jobs: list[PageJob]
+    """Pages whose inputs changed (all of them in a first build)."""
+    kept: list[str]
+    """Paths of pages whose inputs did not change: the previous build's file stands."""
+    sitemap: Page
+    manifest: dict[str, Any]
+    """The keys of this build, for the next one to compare against."""
+
+    @property
+    def paths(self) -> list[str]:
+        return sorted([job.info.path for job in self.jobs] + self.kept)
+
+    def job_for(self, path: str) -> PageJob:
+        return next(job for job in self.jobs if job.info.path == path)
+
+
+def sitemap_entries(base: str, info: PageInfo) -> list[str]:
+    """The sitemap lines of one page: its URL and its language alternates."""
+    if info.kind in ("root", "notfound"):
+        return []
+    lines = [f"  <url><loc>{xml_escape(absolute(base, info.path))}</loc>"]
+    for code, path in info.alternates.items():
+        lines.append(f'    <xhtml:link rel="alternate" hreflang="{code}" href="{xml_escape(absolute(base, path))}"/>')
+    lines.append(f'    <xhtml:link rel="alternate" hreflang="x-default" href="{xml_escape(base)}"/>')
+    lines.append("  </url>")
+    return ["\n".join(lines)]
+
+
+def sitemap_page(entries: list[str]) -> Page:
+    """sitemap.xml from page entries."""
+    head = ('<?xml version="1.0" encoding="UTF-8"?>\n<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" '
+            'xmlns:xhtml="http://www.w3.org/1999/xhtml">')
+    return Page("sitemap.xml", "\n".join([head, *entries, "</urlset>\n"]).encode("utf-8"))
+
+
+def response_key(r: Response) -> str:
+    """Everything of one response a page shows."""
+    return repr((r.section, r.unit.id, r.weight, r.updated, [
+        (t.lang, t.digest, t.draft, t.translation and (t.translation.recorded, t.translation.current,
+                                                      t.translation.reviewed)) for t in r.texts.values()]))
+
+
+def render_markdown(texts: Iterable[tuple[Text, int]], cache: Cache | None = None) -> dict[tuple[str, str], str]:
+    """The HTML of each distinct body (per year: links are relative to it), cached, on every core."""
+    cache = cache or Cache.disabled()
+    wanted = {(text.digest, str(year)): text.markdown for text, year in texts}
+    html: dict[tuple[str, str], str] = {}
+    misses = []
+    for key in sorted(wanted):
+        hit = cache.get(("html", *key, markup.RENDERER_VERSION))
+        if hit is None:
+            misses.append(key)
+        else:
+            html[key] = hit
+    for key, result in zip(misses, pmap(_markdown_job, [(wanted[k], k[1]) for k in misses]), strict=True):
+        cache.put(("html", *key, markup.RENDERER_VERSION), result)
+        html[key] = result
+    return html
+
+
+def _markdown_job(job: tuple[str, str]) -> str:
+    return markup.to_html(*job)
+
+
+def extra_files(site: Site, templates: Path, strings: Mapping[str, Mapping[str, str]]) -> list[Page]:
+    """The static files and, in preview, the overlay script and a clean status."""
+    pages = [Page(out, src.read_bytes()) for out, src in static_files(templates)]
+    if site.preview:
+        pages.append(Page(PREVIEW_SCRIPT, (templates / "preview" / "overlay.js").read_bytes()))
+        pages.append(preview_status(strings, site.original, []))
+    return pages
 
 
 def static_files(templates: Path) -> list[tuple[str, Path]]:
@@ -288,20 +420,19 @@ def static_files(templates: Path) -> list[tuple[str, Path]]:
 
 def render_site(site: Site, templates: Path, root: Path,
                 html_cache: dict[tuple[str, str], str] | None = None) -> list[Page]:
-    """Every page of the site, and the static files, as bytes."""
-    renderer = Renderer(site, templates, root, html_cache if html_cache is not None else {})
+    """Every page of the site, the sitemap and the static files, as bytes, in this process."""
     try:
-        pages = renderer.pages()
+        renderer = Renderer(site, templates, root, html_cache)
+        plan = renderer.plan()
+        pages = [renderer.render(job) for job in plan.jobs]
     except jinja2.TemplateSyntaxError as exc:
         raise TemplateProblem([Problem(f"{templates.name}/{exc.name or exc.filename}", exc.lineno,
                                        f"template syntax: {exc.message}")]) from None
     except jinja2.TemplateError as exc:
         raise TemplateProblem([template_problem(exc, templates)]) from None
-    pages += [Page(out, src.read_bytes()) for out, src in static_files(templates)]
-    if site.preview:
-        pages.append(Page(PREVIEW_SCRIPT, (templates / "preview" / "overlay.js").read_bytes()))
-        pages.append(preview_status(renderer.strings, site.original, []))
-    return pages
+    if html_cache is not None:
+        html_cache.update(renderer.html)
+    return pages + [plan.sitemap] + extra_files(site, templates, renderer.strings)
 
 
 PREVIEW_STATUS = "_preview/status.json"

@@ -67,7 +67,8 @@ class Rebuilder:
                 self.out(f"Rebuild failed ({seconds:.2f} s): the preview keeps the last good site "
                          "and shows these problems over it.")
                 return False
-            self.out(f"Rebuilt {len(result.pages)} files in {seconds:.2f} s"
+            written = result.written.written if result.written else 0
+            self.out(f"Rebuilt in {seconds:.2f} s ({written} files changed)"
                      f"{' after ' + ', '.join(sorted({Path(p).name for p in changed})) if changed else ''}.")
             return True
 

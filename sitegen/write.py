@@ -17,7 +17,7 @@ import os
 import shutil
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .render import Page
@@ -61,43 +61,107 @@ def current_tree(site: Path) -> Path | None:
     return site if site.is_dir() else None
 
 
-def write_site(pages: Iterable[Page], site: Path) -> WriteStats:
-    """Write `pages` as a new tree and swap it in for site/ (call under build_lock)."""
+@dataclass
+class Draft:
+    """A new tree being written beside the current one; nothing is visible until `commit`."""
+
+    site: Path
+    builds: Path
+    tmp: Path
+    number: int
+    previous: Path | None
+    written: int = 0
+    kept: int = 0
+    dirs: set[Path] = field(default_factory=set)
+    """Folders already made in the draft (one mkdir per folder, not per file)."""
+
+
+def begin(site: Path) -> Draft:
+    """Start a new tree for `site` (call under build_lock); clears trees left by killed builds."""
     builds = builds_dir(site)
     builds.mkdir(parents=True, exist_ok=True)
-    clean_stale(builds, keep=current_tree(site))
     previous = current_tree(site)
+    clean_stale(builds, keep=previous)
     number = _next_number(builds)
     tmp = builds / f"{TMP_PREFIX}{number}"
     tmp.mkdir()
-    written = kept = 0
-    made_dirs: set[Path] = set()
+    return Draft(site, builds, tmp, number, previous)
+
+
+def _folder(draft: Draft, target: Path) -> None:
+    if target.parent not in draft.dirs:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        draft.dirs.add(target.parent)
+
+
+def put(draft: Draft, page: Page) -> bool:
+    """Add a page to the draft; an identical file of the previous tree is linked, not rewritten."""
+    target = draft.tmp / page.path
+    _folder(draft, target)
+    old = draft.previous / page.path if draft.previous is not None else None
+    if old is not None and same_bytes(old, page.data) and _link(old, target):
+        draft.kept += 1
+        return False
+    with open(target, "wb") as handle:
+        handle.write(page.data)
+    draft.written += 1
+    return True
+
+
+def keep(draft: Draft, path: str) -> bool:
+    """Take a file unchanged from the previous tree (its inputs did not change); False if it has none."""
+    if draft.previous is None:
+        return False
+    old = draft.previous / path
+    target = draft.tmp / path
+    _folder(draft, target)
+    if _link(old, target):
+        draft.kept += 1
+        return True
+    return False
+
+
+def commit(draft: Draft) -> WriteStats:
+    """Swap the finished tree in for site/ with one atomic rename, and drop the old tree."""
+    final = draft.builds / f"site-{draft.number}"
+    draft.tmp.rename(final)
+    _swap(draft.site, final)
+    if draft.previous is not None and draft.previous != final and draft.previous.parent == draft.builds:
+        shutil.rmtree(draft.previous, ignore_errors=True)
+    return WriteStats(draft.written, draft.kept, final)
+
+
+def abandon(draft: Draft, files: int) -> WriteStats:
+    """Nothing changed: drop the draft and leave site/, all `files` of it, exactly as it was."""
+    shutil.rmtree(draft.tmp, ignore_errors=True)
+    assert draft.previous is not None
+    return WriteStats(0, files, draft.previous)
+
+
+def abandon_failed(draft: Draft) -> None:
+    """The build failed while writing: drop the draft; site/ was never touched."""
+    shutil.rmtree(draft.tmp, ignore_errors=True)
+
+
+def write_site(pages: Iterable[Page], site: Path) -> WriteStats:
+    """Write `pages` as a new tree and swap it in for site/ (call under build_lock)."""
+    draft = begin(site)
     for page in pages:
-        target = tmp / page.path
-        if target.parent not in made_dirs:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            made_dirs.add(target.parent)
-        old = previous / page.path if previous is not None else None
-        if old is not None and _same_bytes(old, page.data):
-            try:
-                os.link(old, target)
-                kept += 1
-                continue
-            except OSError as exc:  # another file system, or no hard links: write instead
-                if exc.errno not in (errno.EXDEV, errno.EPERM, errno.EMLINK, errno.ENOTSUP):
-                    raise
-        with open(target, "wb") as handle:
-            handle.write(page.data)
-        written += 1
-    final = builds / f"site-{number}"
-    tmp.rename(final)
-    _swap(site, final)
-    if previous is not None and previous != final and previous.parent == builds:
-        shutil.rmtree(previous, ignore_errors=True)
-    return WriteStats(written, kept, final)
+        put(draft, page)
+    return commit(draft)
 
 
-def _same_bytes(old: Path, data: bytes) -> bool:
+def _link(old: Path, target: Path) -> bool:
+    try:
+        os.link(old, target)
+        return True
+    except OSError as exc:  # another file system, or no hard links: write instead
+        if exc.errno in (errno.EXDEV, errno.EPERM, errno.EMLINK, errno.ENOTSUP, errno.ENOENT):
+            return False
+        raise
+
+
+def same_bytes(old: Path, data: bytes) -> bool:
     try:
         if old.stat().st_size != len(data):
             return False

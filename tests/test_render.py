@@ -1,0 +1,220 @@
+"""render: the model through the templates into pages: URLs, language alternates, the sitemap,
+translation notices, dates per locale, and template mistakes located like content problems."""
+
+from __future__ import annotations
+
+import shutil
+import xml.etree.ElementTree as ET
+from html.parser import HTMLParser
+
+import pytest
+
+from conftest import ROOT, SiteDir
+from htmlcheck import PageParser
+from sitegen.errors import Problem
+from sitegen.load import load
+from sitegen.model import build_model
+from sitegen.render import TemplateProblem, absolute, relative, render_site
+
+BASE = "https://example.org/report/"
+
+
+def render(site: SiteDir, templates: str | None = None) -> dict[str, str]:
+    """Every page of the site, path → text (rendering writes nothing)."""
+    model = build_model(load(site.root))
+    pages = render_site(model, site.root / templates if templates else ROOT / "templates", site.root)
+    return {p.path: p.data.decode("utf-8") for p in pages if p.path.endswith((".html", ".xml"))}
+
+
+def head(html: str) -> tuple[str | None, str, dict[str, str]]:
+    """The page's language, canonical URL and hreflang alternates."""
+    parser = PageParser()
+    parser.feed(html)
+    links = [a for tag, a in parser.tags if tag == "link"]
+    canonical = next(a["href"] for a in links if a.get("rel") == "canonical")
+    return parser.html_lang, canonical, {a["hreflang"]: a["href"] for a in links if a.get("rel") == "alternate"}
+
+
+class Langs(HTMLParser):
+    """Each piece of text with the language in force and the classes of its enclosing elements."""
+
+    VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.stack: list[tuple[str, str | None, str]] = []
+        self.texts: list[tuple[str | None, str, str]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag not in self.VOID:
+            a = dict(attrs)
+            self.stack.append((tag, a.get("lang") or (self.stack[-1][1] if self.stack else None), a.get("class") or ""))
+
+    def handle_endtag(self, tag: str) -> None:
+        while self.stack and self.stack.pop()[0] != tag:
+            pass
+
+    def handle_data(self, data: str) -> None:
+        if data.strip() and self.stack:
+            self.texts.append((self.stack[-1][1], " ".join(c for _, _, c in self.stack), data.strip()))
+
+
+def text_with(html: str, start: str) -> tuple[int, str | None, str]:
+    """The position, language and enclosing classes of the first text that starts with `start`."""
+    parser = Langs()
+    parser.feed(html)
+    return next((i, lang, classes) for i, (lang, classes, text) in enumerate(parser.texts) if text.startswith(start))
+
+
+# -- URLs --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("source", "target", "link"), [
+    ("fi/2021/1.1/index.html", "fi/2021/2.2/index.html", "../2.2/index.html"),
+    ("fi/2021/1.1/index.html", "sv/2021/1.1/index.html#kh", "../../../sv/2021/1.1/index.html#kh"),
+    ("index.html", "fi/index.html", "fi/index.html"),
+    ("fi/404.html", "static/style.css", "../static/style.css"),
+    ("fi/2021/1.1/index.html", "fi/2021/1.1/index.html#konsernihallinto", "index.html#konsernihallinto"),
+])
+def test_relative_links_work_from_any_sub_path_and_from_disk(source: str, target: str, link: str) -> None:
+    assert relative(source, target) == link
+
+
+@pytest.mark.parametrize(("path", "url"), [
+    ("index.html", BASE), ("fi/2021/1.1/index.html", BASE + "fi/2021/1.1/"),
+    ("fi/404.html", BASE + "fi/404.html"), ("sitemap.xml", BASE + "sitemap.xml"),
+])
+def test_absolute_urls_drop_index_html(path: str, url: str) -> None:
+    assert absolute(BASE, path) == url
+
+
+# -- language alternates and the sitemap ----------------------------------------------------------
+
+
+def base_url(site: SiteDir) -> str:
+    return load(site.root).settings.data["base_url"]
+
+
+@pytest.mark.parametrize("fixture", ["minimal", "real"])
+def test_every_page_lists_its_language_versions_reciprocally_with_absolute_urls(
+        request: pytest.FixtureRequest, fixture: str) -> None:
+    site: SiteDir = request.getfixturevalue(fixture)
+    base = base_url(site)
+    heads = {path: head(html) for path, html in render(site).items() if path.endswith(".html")}
+    by_url = {canonical: (lang, alternates) for lang, canonical, alternates in heads.values()}
+    assert len(by_url) == len(heads) > 10
+    for path, (lang, canonical, alternates) in heads.items():
+        assert canonical == absolute(base, path)
+        assert alternates["x-default"] == base
+        assert set(alternates) == {"fi", "sv", "x-default"}, path
+        if path == "index.html":  # the language choice is the x-default itself
+            assert alternates == {"fi": base + "fi/", "sv": base + "sv/", "x-default": base}
+            continue
+        assert alternates[lang] == canonical, path
+        for other, url in alternates.items():
+            if other != "x-default":
+                assert url in by_url, (path, url)
+                other_lang, other_alternates = by_url[url]
+                assert other_lang == other and other_alternates[lang] == canonical, (path, url)
+
+
+@pytest.mark.parametrize("fixture", ["minimal", "real"])
+def test_the_sitemap_lists_every_page_with_its_alternates(request: pytest.FixtureRequest, fixture: str) -> None:
+    site: SiteDir = request.getfixturevalue(fixture)
+    base, pages = base_url(site), render(site)
+    ns = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9", "x": "http://www.w3.org/1999/xhtml"}
+    urls = ET.fromstring(pages["sitemap.xml"].encode()).findall("s:url", ns)
+    entries = {u.findtext("s:loc", namespaces=ns): {link.get("hreflang"): link.get("href")
+               for link in u.findall("x:link", ns)} for u in urls}
+    assert len(entries) == len(urls)
+    assert set(entries) == {absolute(base, p) for p in pages
+                            if p.endswith(".html") and p != "index.html" and not p.endswith("404.html")}
+    for loc, alternates in entries.items():
+        assert alternates["x-default"] == base
+        assert loc in alternates.values()
+        for lang, url in alternates.items():
+            assert lang == "x-default" or entries[url] == alternates, (loc, lang)
+
+
+# -- translations on the page -----------------------------------------------------------------------
+
+
+def test_an_untranslated_response_shows_the_finnish_text_marked_fi_under_the_swedish_notice(minimal: SiteDir) -> None:
+    html = render(minimal)["sv/2021/2.2/index.html"]
+    notice = text_with(html, "Detta svar har ännu inte översatts till svenska.")
+    body = text_with(html, "Tilat ovat kunnossa.")
+    assert notice[1] == "sv" and "notice-missing" in notice[2]
+    assert body[1] == "fi" and "response-body" in body[2]
+    assert notice[0] < body[0]
+    assert text_with(render(minimal)["fi/2021/2.2/index.html"], "Tilat ovat kunnossa.")[1] == "fi"
+
+
+def test_a_translated_response_shows_the_swedish_text_in_swedish(minimal: SiteDir) -> None:
+    html = render(minimal)["sv/2021/1.1/index.html"]
+    assert text_with(html, "Ekonomin är i balans.")[1] == "sv"
+    assert 'class="notice notice-translation"' in html and "notice-stale" not in html
+
+
+def test_a_stale_translation_carries_a_notice_linking_to_the_finnish_original(minimal: SiteDir) -> None:
+    path = "content/2021/1.1-konsernihallinto.fi.md"
+    minimal.write(path, minimal.read(path).replace("Talous on tasapainossa.", "Talous on nyt tasapainossa."))
+    pages = render(minimal)
+    href = "../../../fi/2021/1.1/index.html#konsernihallinto"
+    for page in ("sv/2021/1.1/index.html", "sv/2021/koncernforvaltningen/index.html"):
+        html = pages[page]
+        notice = html[html.index('<p class="notice notice-stale">'):]
+        notice = notice[:notice.index("</p>")]
+        assert "Originaltexten har ändrats efter att denna översättning gjordes." in notice
+        assert f'href="{href}"' in notice and 'hreflang="fi"' in notice
+        assert "Ekonomin är i balans." in html  # the translation is still shown
+    assert 'id="konsernihallinto"' in pages["fi/2021/1.1/index.html"]
+    assert "notice-stale" not in pages["fi/2021/1.1/index.html"]
+
+
+@pytest.mark.parametrize(("page", "published", "updated"), [
+    ("fi/2021/1.1.1/index.html", "1. syyskuuta 2022", "15. lokakuuta 2022"),
+    ("sv/2021/1.1.1/index.html", "1 september 2022", "15 oktober 2022"),
+])
+def test_dates_are_written_the_way_each_language_writes_them(
+        minimal: SiteDir, page: str, published: str, updated: str) -> None:
+    html = render(minimal)[page]
+    assert f'<time datetime="2022-09-01">{published}</time>' in html
+    assert f'<time datetime="2022-10-15">{updated}</time>' in html
+
+
+# -- broken templates -------------------------------------------------------------------------------
+
+
+def copy_templates(site: SiteDir) -> None:
+    shutil.copytree(ROOT / "templates", site.root / "templates")
+
+
+def test_a_ui_string_missing_a_language_is_located_in_strings_yaml(minimal: SiteDir) -> None:
+    copy_templates(minimal)
+    text = minimal.read("templates/strings.yaml")
+    minimal.write("templates/strings.yaml", text.replace("  fi: Espoo\n  sv: Esbo\n", "  fi: Espoo\n"))
+    line = text.split("\n").index("wordmark:") + 1
+    with pytest.raises(TemplateProblem) as raised:
+        render(minimal, "templates")
+    assert raised.value.problems == [
+        Problem("templates/strings.yaml", line, "wordmark: the 'sv' text is missing", field="wordmark")]
+
+
+@pytest.mark.parametrize(("template", "anchor", "mistake", "message"), [
+    ("section.html", "<h1>", "{{ no_such_variable }}", "template: 'no_such_variable' is undefined"),
+    ("partials/response.html", '<div class="response-body">', "{{ t('no_such_key') }}",
+     "template: no UI string 'no_such_key' in strings.yaml"),
+    ("report.html", "<h1>", "{% if %}", "template syntax: "),
+])
+def test_a_template_mistake_is_located_at_the_template_file_and_line(
+        minimal: SiteDir, template: str, anchor: str, mistake: str, message: str) -> None:
+    copy_templates(minimal)
+    lines = minimal.read(f"templates/{template}").split("\n")
+    line = next(i for i, text in enumerate(lines) if anchor in text) + 1
+    lines[line - 1] = mistake + lines[line - 1]
+    minimal.write(f"templates/{template}", "\n".join(lines))
+    with pytest.raises(TemplateProblem) as raised:
+        render(minimal, "templates")
+    [problem] = raised.value.problems
+    assert (problem.path, problem.line) == (f"templates/{template}", line)
+    assert problem.message.startswith(message)
