@@ -47,16 +47,25 @@ class Cache:
 
     def __init__(self, path: Path | None) -> None:
         self.path = path
-        self.old: dict[Hashable, Any] = {}
+        self._old: dict[Hashable, Any] | None = None
         self.new: dict[Hashable, Any] = {}
-        if path is not None and path.is_file():
-            try:
-                with open(path, "rb") as handle:
-                    stored = pickle.load(handle)  # noqa: S301 (our own file; see the module docstring)
-                if stored.get("format") == FORMAT and stored.get("code") == CODE_DIGEST:
-                    self.old = stored["entries"]
-            except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, KeyError, TypeError):
-                self.old = {}  # a damaged cache is only a slower build
+        self.dirty = False
+
+    @property
+    def old(self) -> dict[Hashable, Any]:
+        """The previous build's entries, read on first use (a build that needs none never reads them)."""
+        if self._old is None:
+            self._old = {}
+            if self.path is not None and self.path.is_file():
+                try:
+                    with open(self.path, "rb") as handle:
+                        stored = pickle.load(handle)  # noqa: S301 (our own file; see the module docstring)
+                    if stored.get("format") == FORMAT and stored.get("code") == CODE_DIGEST:
+                        self._old = stored["entries"]
+                except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, KeyError,
+                        TypeError):
+                    self._old = {}  # a damaged cache is only a slower build
+        return self._old
 
     @classmethod
     def at(cls, root: Path, name: str) -> Cache:
@@ -76,11 +85,13 @@ class Cache:
         return value
 
     def put(self, key: Hashable, value: Any) -> None:
+        if not self.dirty and self.old.get(key) != value:
+            self.dirty = True
         self.new[key] = value
 
     def save(self) -> None:
         """Keep what this build used, atomically (a killed build leaves the previous cache)."""
-        if self.path is None:
+        if self.path is None or not (self.dirty or (self._old is not None and len(self.new) < len(self._old))):
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_suffix(f".tmp{os.getpid()}")

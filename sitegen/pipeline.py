@@ -6,7 +6,10 @@ errors never touches site/.
 
 from __future__ import annotations
 
+import json
+import os
 import time
+from dataclasses import asdict
 from functools import partial
 
 import jinja2
@@ -14,7 +17,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .cache import Cache
+from .cache import CACHE_DIR, CODE_DIGEST, Cache, digest
 from .errors import ContentError, Problem, errors, sort
 from .load import Loaded, load
 from .model import Site, build_model
@@ -25,6 +28,7 @@ from .parallel import pmap
 from .write import WriteStats, build_lock
 
 CACHE_NAME = "build"
+HTML_CACHE_NAME = "html"
 TOOL_ROOT = Path(__file__).resolve().parent.parent
 """Where build.py, templates/ and schema.yaml of the generator itself live."""
 
@@ -57,6 +61,7 @@ class Result:
     problems: list[Problem]
     loaded: Loaded | None = None
     site: Site | None = None
+    languages: list[str] = field(default_factory=list)
     paths: list[str] = field(default_factory=list)
     """Every file of the built site."""
     written: WriteStats | None = None
@@ -68,7 +73,7 @@ class Result:
 
     def pages_per_language(self) -> Counter[str]:
         """How many HTML pages each language has."""
-        codes = [lang.code for lang in self.site.languages] if self.site else []
+        codes = self.languages or ([lang.code for lang in self.site.languages] if self.site else [])
         return Counter(p.split("/", 1)[0] for p in self.paths
                        if p.endswith(".html") and p.split("/", 1)[0] in codes)
 
@@ -92,6 +97,11 @@ def build(project: Project, *, preview: bool = False, base_url: str | None = Non
     the others are linked from the previous tree, and when nothing changed at
     all the previous tree stays in place as it is.
     """
+    out = project.preview if preview else project.site
+    fingerprint = input_fingerprint(project, repr((preview, base_url, strict)))
+    unchanged = unchanged_since(out, fingerprint)
+    if unchanged is not None:
+        return unchanged
     cache = Cache.at(project.root, CACHE_NAME)
     result = check(project, strict, cache)
     if result.failed or result.loaded is None:
@@ -99,7 +109,6 @@ def build(project: Project, *, preview: bool = False, base_url: str | None = Non
         return result
     clock = time.perf_counter()
     site = build_model(result.loaded, preview=preview, base_url=base_url)
-    out = project.preview if preview else project.site
     manifest_key = ("pages", out.name)
     try:
         renderer = Renderer(site, project.templates, project.root)
@@ -108,6 +117,7 @@ def build(project: Project, *, preview: bool = False, base_url: str | None = Non
         result.problems += exc.problems
         return result
     result.site, result.timings["model"] = site, time.perf_counter() - clock
+    result.languages = [lang.code for lang in site.languages]
     with build_lock(out):
         tree = write.current_tree(out)
         extras = [plan.sitemap, *extra_files(site, project.templates, renderer.strings)]
@@ -119,9 +129,12 @@ def build(project: Project, *, preview: bool = False, base_url: str | None = Non
             # Nothing changed: site/ stays exactly as it is, not even relinked.
             result.written = write.WriteStats(0, len(paths), tree)
         else:
-            draft = write.begin(out)
+            draft = write.begin(out, clone=True)
             clock = time.perf_counter()
-            renderer.html = render_markdown((t for job in plan.jobs for t in job.texts), cache)
+            renderer.html = render_markdown(
+                (t for job in plan.jobs for t in job.texts), Cache.at(project.root, HTML_CACHE_NAME),
+                keep={(t.digest, str(r.year)) for report in site.reports for r in report.responses
+                      for t in r.texts.values()})
             result.timings["markdown"] = time.perf_counter() - clock
             clock = time.perf_counter()
             problems = render_and_write(renderer, plan.jobs, draft)
@@ -135,13 +148,66 @@ def build(project: Project, *, preview: bool = False, base_url: str | None = Non
                 return result
             for page in extras:
                 write.put(draft, page)
-            result.written = write.commit(draft)
+            write.prune(draft, paths)
+            result.written = write.commit(draft, background=True)
             result.timings["render"] = time.perf_counter() - clock
     cache.put(manifest_key, plan.manifest)
     cache.put(("files", out.name), paths)
     result.paths = paths
+    record_fingerprint(out, fingerprint, result)
+    result.paths = paths
     cache.save()
     return result
+
+
+def input_fingerprint(project: Project, options: str) -> str:
+    """Every input's name, size and modification time, and the generator itself: cheap to take.
+
+    Equal fingerprints mean nothing was touched since the last build (the same
+    test make and Hugo use); any doubt just takes the normal, content-hashed path.
+    """
+    parts = [CODE_DIGEST, options, str(project.templates), str(project.schema)]
+    for top in (project.content, project.templates):
+        for folder, dirs, files in os.walk(top):
+            dirs.sort()
+            for name in sorted(files):
+                st = os.stat(os.path.join(folder, name))
+                parts.append(f"{folder}/{name}:{st.st_size}:{st.st_mtime_ns}:{st.st_ino}")
+    st = os.stat(project.schema)
+    parts.append(f"{st.st_size}:{st.st_mtime_ns}")
+    return digest(*parts)
+
+
+def _fingerprint_file(out: Path) -> Path:
+    return out.parent / CACHE_DIR / f"{out.name.lstrip('.')}-fingerprint.json"
+
+
+def unchanged_since(out: Path, fingerprint: str) -> Result | None:
+    """The last build's result when its inputs are untouched and its tree is in place, else None."""
+    try:
+        stored = json.loads(_fingerprint_file(out).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    tree = write.current_tree(out)
+    if stored.get("fingerprint") != fingerprint or tree is None or stored.get("tree") != tree.name:
+        return None
+    result = Result([Problem(**p) for p in stored["problems"]], timings={"check": 0.0})
+    result.paths = stored["paths"]
+    result.languages = stored["languages"]
+    result.written = write.WriteStats(0, len(result.paths), tree)
+    return result
+
+
+def record_fingerprint(out: Path, fingerprint: str, result: Result) -> None:
+    """Remember a successful build's inputs and outcome for unchanged_since()."""
+    target = _fingerprint_file(out)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    assert result.written is not None
+    data = {"fingerprint": fingerprint, "tree": result.written.tree.name, "paths": result.paths,
+            "languages": result.languages, "problems": [asdict(p) for p in result.problems]}
+    tmp = target.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    os.replace(tmp, target)
 
 
 def render_and_write(renderer: Renderer, jobs: list[PageJob], draft: write.Draft) -> list[Problem]:

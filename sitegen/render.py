@@ -209,8 +209,8 @@ class Renderer:
         before_years: Mapping[int, Any] = previous.get("years", {}) if same else {}
         before_site: Mapping[str, str] = previous.get("site", {}) if same else {}
         site, original, strings = self.site, self.site.original, self.strings
-        year_keys = [(report, self.year_key(report)) for report in site.reports]
-        every_year = digest(*(k for _, k in year_keys))
+        year_keys = [(report, self.structure_key(report), self.year_key(report)) for report in site.reports]
+        every_year = digest(*(k for _, k, _ in year_keys))
         everywhere = {code: f"{code}/index.html" for code in self.codes}
         jobs = [self.job("root.html", PageInfo("root", original, "index.html", strings["site_name"][original],
                          strings["site_description"][original], everywhere), every_year)]
@@ -226,14 +226,14 @@ class Renderer:
                                     "years": {}}
         kept = [job.info.path for job in jobs if job not in stale]
         sitemap = [entry for job in jobs for entry in sitemap_entries(self.site.base_url, job.info)]
-        for report, year_key in year_keys:
+        for report, structure_key, year_key in year_keys:
             before = before_years.get(report.year)
             if before is not None and before["key"] == year_key:
                 manifest["years"][report.year] = before
                 kept += before["pages"]
                 sitemap += before["sitemap"]
                 continue
-            year_jobs = [job for lang in self.codes for job in self.report_jobs(lang, report, year_key)]
+            year_jobs = [job for lang in self.codes for job in self.report_jobs(lang, report, structure_key)]
             old_keys = before["pages"] if before is not None else {}
             for job in year_jobs:
                 (kept.append(job.info.path) if old_keys.get(job.info.path) == job.key else stale.append(job))
@@ -245,16 +245,27 @@ class Renderer:
 
     def job(self, template: str, info: PageInfo, key: str, responses: Iterable[Response] = (),
             **context: Any) -> PageJob:
-        """A page to render; its key covers the global inputs, the page's own data and `key`."""
+        """A page to render; its key covers the global inputs, the page's data, `key` and its responses."""
+        responses = tuple(responses)
         texts = tuple((text, r.year) for r in responses for text in self.shown_texts(r, info.lang))
-        return PageJob(template, info, context, digest(self.global_key, template, repr(info), key), texts)
+        return PageJob(template, info, context, digest(self.global_key, template, repr(info), key,
+                                                       *(response_key(r) for r in responses)), texts)
 
     def shown_texts(self, r: Response, lang: str) -> list[Text]:
         """The texts a page in `lang` shows for `r`: its translation, or the original in its place."""
         return [r.texts.get(lang) or r.texts[self.site.original]]
 
+    def structure_key(self, report: Report) -> str:
+        """What every page of a year may show: titles, dates, headings, who answered what."""
+        return digest(repr((report.year, sorted(report.title.items()), sorted(report.committee.items()),
+                            report.published, report.evaluation_report_url,
+                            sorted(report.evaluation_report_title.items()))),
+                      *(repr((s.number, sorted(s.title.items()),
+                              [(r.unit.id, r.weight, r.draft, sorted(r.texts)) for r in s.responses]))
+                        for s in report.sections))
+
     def year_key(self, report: Report) -> str:
-        """Everything a page of the year may show: the report's structure and every response."""
+        """Everything any page of the year shows: its structure and every response."""
         return digest(repr((report.year, sorted(report.title.items()), sorted(report.committee.items()),
                             report.published, report.evaluation_report_url,
                             sorted(report.evaluation_report_title.items()))),
@@ -378,7 +389,8 @@ def response_key(r: Response) -> str:
                                                       t.translation.reviewed)) for t in r.texts.values()]))
 
 
-def render_markdown(texts: Iterable[tuple[Text, int]], cache: Cache | None = None) -> dict[tuple[str, str], str]:
+def render_markdown(texts: Iterable[tuple[Text, int]], cache: Cache | None = None,
+                    keep: Iterable[tuple[str, str]] = ()) -> dict[tuple[str, str], str]:
     """The HTML of each distinct body (per year: links are relative to it), cached, on every core."""
     cache = cache or Cache.disabled()
     wanted = {(text.digest, str(year)): text.markdown for text, year in texts}
@@ -393,6 +405,11 @@ def render_markdown(texts: Iterable[tuple[Text, int]], cache: Cache | None = Non
     for key, result in zip(misses, pmap(_markdown_job, [(wanted[k], k[1]) for k in misses]), strict=True):
         cache.put(("html", *key, markup.RENDERER_VERSION), result)
         html[key] = result
+    # Keep the HTML of every body still in the site, not only of those rendered
+    # now: the next incremental build may need any of them.
+    for key in keep:
+        cache.get(("html", *key, markup.RENDERER_VERSION))
+    cache.save()
     return html
 
 

@@ -15,6 +15,8 @@ import errno
 import fcntl
 import os
 import shutil
+import subprocess
+import sys
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -24,6 +26,7 @@ from .render import Page
 
 BUILDS_DIR = ".builds"
 TMP_PREFIX = "tmp-"
+TRASH_PREFIX = "old-"
 
 
 @dataclass(frozen=True)
@@ -72,20 +75,33 @@ class Draft:
     previous: Path | None
     written: int = 0
     kept: int = 0
+    cloned: bool = False
+    """The tree started as a hard-linked copy of the previous one."""
     dirs: set[Path] = field(default_factory=set)
     """Folders already made in the draft (one mkdir per folder, not per file)."""
 
 
-def begin(site: Path) -> Draft:
-    """Start a new tree for `site` (call under build_lock); clears trees left by killed builds."""
+def begin(site: Path, clone: bool = False) -> Draft:
+    """Start a new tree for `site` (call under build_lock); clears trees left by killed builds.
+
+    With `clone`, the new tree starts as a hard-linked copy of the current one
+    (one `cp -al`, much faster than linking file by file), and pages then
+    replace files in it without touching the current tree.
+    """
     builds = builds_dir(site)
     builds.mkdir(parents=True, exist_ok=True)
     previous = current_tree(site)
     clean_stale(builds, keep=previous)
     number = _next_number(builds)
     tmp = builds / f"{TMP_PREFIX}{number}"
-    tmp.mkdir()
-    return Draft(site, builds, tmp, number, previous)
+    cloned = False
+    if clone and previous is not None and sys.platform.startswith("linux") and shutil.which("cp"):
+        cloned = subprocess.run(["cp", "-al", str(previous), str(tmp)], capture_output=True).returncode == 0
+        if not cloned:
+            shutil.rmtree(tmp, ignore_errors=True)
+    if not cloned:
+        tmp.mkdir()
+    return Draft(site, builds, tmp, number, previous, cloned=cloned)
 
 
 def _folder(draft: Draft, target: Path) -> None:
@@ -97,8 +113,14 @@ def _folder(draft: Draft, target: Path) -> None:
 def put(draft: Draft, page: Page) -> bool:
     """Add a page to the draft; an identical file of the previous tree is linked, not rewritten."""
     target = draft.tmp / page.path
+    if draft.cloned:
+        if same_bytes(target, page.data):
+            draft.kept += 1
+            return False
+        # The file is shared with the current tree: replace it, never write into it.
+        target.unlink(missing_ok=True)
     _folder(draft, target)
-    old = draft.previous / page.path if draft.previous is not None else None
+    old = draft.previous / page.path if draft.previous is not None and not draft.cloned else None
     if old is not None and same_bytes(old, page.data) and _link(old, target):
         draft.kept += 1
         return False
@@ -112,23 +134,64 @@ def keep(draft: Draft, path: str) -> bool:
     """Take a file unchanged from the previous tree (its inputs did not change); False if it has none."""
     if draft.previous is None:
         return False
-    old = draft.previous / path
     target = draft.tmp / path
+    if draft.cloned:
+        present = target.is_file()
+        draft.kept += present
+        return present
     _folder(draft, target)
-    if _link(old, target):
+    if _link(draft.previous / path, target):
         draft.kept += 1
         return True
     return False
 
 
-def commit(draft: Draft) -> WriteStats:
-    """Swap the finished tree in for site/ with one atomic rename, and drop the old tree."""
+def prune(draft: Draft, paths: Iterable[str]) -> None:
+    """Remove from a cloned draft the files that are no longer part of the site."""
+    if not draft.cloned:
+        return
+    wanted = set(paths)
+    for folder, dirs, files in os.walk(draft.tmp, topdown=False):
+        rel = os.path.relpath(folder, draft.tmp)
+        for name in files:
+            path = name if rel == "." else f"{rel}/{name}".replace(os.sep, "/")
+            if path not in wanted:
+                os.unlink(os.path.join(folder, name))
+        if rel != "." and not os.listdir(folder):
+            os.rmdir(folder)
+
+
+def commit(draft: Draft, background: bool = False) -> WriteStats:
+    """Swap the finished tree in for site/ with one atomic rename, and drop the old tree.
+
+    With `background`, the old tree is deleted by a detached process, so that the
+    build does not wait for thousands of unlinks; the next build removes it anyway.
+    """
     final = draft.builds / f"site-{draft.number}"
     draft.tmp.rename(final)
     _swap(draft.site, final)
-    if draft.previous is not None and draft.previous != final and draft.previous.parent == draft.builds:
-        shutil.rmtree(draft.previous, ignore_errors=True)
+    old = draft.previous
+    if old is not None and old != final and old.parent == draft.builds:
+        trash = draft.builds / f"{TRASH_PREFIX}{draft.number}"
+        old.rename(trash)
+        remove_tree(trash, background)
     return WriteStats(draft.written, draft.kept, final)
+
+
+def remove_tree(path: Path, background: bool) -> None:
+    """Delete a tree now, or in a detached grandchild process (POSIX) that nobody waits for."""
+    if background and hasattr(os, "fork"):
+        pid = os.fork()
+        if pid == 0:  # child: fork again so that the grandchild is not our zombie
+            try:
+                if os.fork() == 0:
+                    os.setsid()
+                    shutil.rmtree(path, ignore_errors=True)
+            finally:
+                os._exit(0)
+        os.waitpid(pid, 0)
+        return
+    shutil.rmtree(path, ignore_errors=True)
 
 
 def abandon(draft: Draft, files: int) -> WriteStats:
@@ -191,5 +254,5 @@ def _next_number(builds: Path) -> int:
 def clean_stale(builds: Path, keep: Path | None) -> None:
     """Remove trees left by killed builds: every tree but the one site/ points to."""
     for p in builds.iterdir():
-        if p.is_dir() and p != keep and (p.name.startswith(TMP_PREFIX) or p.name.startswith("site-")):
+        if p.is_dir() and p != keep and p.name.startswith((TMP_PREFIX, TRASH_PREFIX, "site-")):
             shutil.rmtree(p, ignore_errors=True)
