@@ -303,6 +303,12 @@ def parse_yaml(text: str, shown: str, first_line: int = 1) -> tuple[Document, li
         return empty, [Problem(shown, line,
             "the YAML contains a tab; indent with spaces")]
     try:
+        if "&" in text or "*" in text or "!" in text:
+            # Anchors leave no trace in the composed nodes: look at the events.
+            for event in yaml.parse(text, Loader=_Loader):
+                if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+                    return empty, [Problem(shown, event.start_mark.line + first_line,
+                        "YAML anchors and aliases (& and *) are not allowed; write the value out")]
         node = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
         if exc.context and "quoted scalar" in exc.context and exc.context_mark:
@@ -351,6 +357,9 @@ def _construct(node: yaml.Node, path: KeyPath, lines: dict[KeyPath, int], plain:
         result: dict[str, Any] = {}
         for key_node, value_node in node.value:
             line = key_node.start_mark.line + first
+            if id(key_node) in seen or key_node.tag not in _PLAIN_TAGS:
+                raise _Refused(Problem(shown, line, "a key must be a plain name (no anchors, aliases or tags)"))
+            seen.add(id(key_node))
             if not isinstance(key_node, yaml.ScalarNode):
                 problems.append(Problem(shown, line, "a key must be a plain name"))
                 continue

@@ -7,6 +7,7 @@ the offending key and, for near misses, suggests the nearest valid value.
 from __future__ import annotations
 
 import difflib
+import posixpath
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -582,7 +583,14 @@ def _check_url(r: ResponseFile, line_no: int, url: str, is_image: bool) -> tuple
         return Problem(r.path, line_no,
             f"{what} '{url[:40]}': only links to other responses (e.g. 2.4-konsernihallinto.fi.md) "
             "or full http(s), mailto and tel addresses are allowed"), None
-    return None, resolve_link(r.path, target_path)
+    # The site rewrites links relative to content/<year>/: the target must be a
+    # response of some year, written from there (x.md, ./x.md, ../2023/x.md).
+    inside = posixpath.normpath(posixpath.join(r.year, target_path)).split("/")
+    if len(inside) != 2 or not inside[0].isdigit():
+        return Problem(r.path, line_no,
+            f"{what} '{url[:60]}': write links to responses as the file name (2.4-konsernihallinto.fi.md) "
+            "or, for another year, ../2023/2.4-konsernihallinto.fi.md"), None
+    return None, f"content/{inside[0]}/{inside[1]}"
 
 
 def check_links(loaded: Loaded, links: Mapping[str, list[Link]]) -> list[Problem]:

@@ -72,11 +72,18 @@ TARGET = "2.2-tilapalvelut-liikelaitos.fi.md"
 
 @pytest.mark.parametrize("link", [
     TARGET, f"./{TARGET}", f"../2021/{TARGET}", f".././2021/{TARGET}", f"{TARGET}#kohta",
-    pytest.param(f"../../content/2021/{TARGET}", marks=pytest.mark.xfail(strict=True, reason=(
-        "bug: _ResponseLinks.run (sitegen/markup.py:57-59) leaves a link unrewritten unless it normalises to "
-        "<year>/<file>, while validate.resolve_link (sitegen/validate.py:559) accepts any path that reaches "
-        "the file, so this link passes check and is broken on the site"))),
 ])
+def test_a_link_that_leaves_the_year_folders_is_refused_by_check(minimal: SiteDir) -> None:
+    """The site can only rewrite links written relative to content/<year>/; check says so at the line."""
+    path = "content/2021/1.1-konsernihallinto.fi.md"
+    minimal.write(path, minimal.read(path).replace(f"({TARGET})", f"(../../content/2021/{TARGET})"))
+    run = minimal.run("check")
+    assert run.code == 1
+    assert run.errors == [f"{path}:6: error: link '../../content/2021/{TARGET}': write links to responses as the "
+                          "file name (2.4-konsernihallinto.fi.md) or, for another year, "
+                          "../2023/2.4-konsernihallinto.fi.md"]
+
+
 def test_every_response_link_that_passes_check_works_on_the_built_site(minimal: SiteDir, link: str) -> None:
     path = "content/2021/1.1-konsernihallinto.fi.md"
     minimal.write(path, minimal.read(path).replace(f"({TARGET})", f"({link})"))
