@@ -70,9 +70,6 @@ def test_a_link_written_with_a_leading_dot_slash_leads_to_the_same_page() -> Non
 TARGET = "2.2-tilapalvelut-liikelaitos.fi.md"
 
 
-@pytest.mark.parametrize("link", [
-    TARGET, f"./{TARGET}", f"../2021/{TARGET}", f".././2021/{TARGET}", f"{TARGET}#kohta",
-])
 def test_a_link_that_leaves_the_year_folders_is_refused_by_check(minimal: SiteDir) -> None:
     """The site can only rewrite links written relative to content/<year>/; check says so at the line."""
     path = "content/2021/1.1-konsernihallinto.fi.md"
@@ -84,6 +81,9 @@ def test_a_link_that_leaves_the_year_folders_is_refused_by_check(minimal: SiteDi
                           "../2023/2.4-konsernihallinto.fi.md"]
 
 
+@pytest.mark.parametrize("link", [
+    TARGET, f"./{TARGET}", f"../2021/{TARGET}", f".././2021/{TARGET}", f"{TARGET}#kohta",
+])
 def test_every_response_link_that_passes_check_works_on_the_built_site(minimal: SiteDir, link: str) -> None:
     path = "content/2021/1.1-konsernihallinto.fi.md"
     minimal.write(path, minimal.read(path).replace(f"({TARGET})", f"({link})"))
