@@ -443,9 +443,10 @@ def check_responses(loaded: Loaded, languages: tuple[str, ...], units: Mapping[s
         source = by_key.get((r.year, meta["section"], meta["unit"], original))
         expected = f"{meta['section']}-{meta['unit']}.{original}.md"
         if source is None:
-            problems.append(Problem(r.path, None,
-                f"this translation has no original: content/{r.year}/{expected} is missing"))
-            continue
+            if (r.year, r.name_section, r.name_unit, original) not in by_name:
+                problems.append(Problem(r.path, None,
+                    f"this translation has no original: content/{r.year}/{expected} is missing"))
+            continue  # else the original has errors of its own, reported there
         if meta.get("translation_of") != expected:
             if "translation_of" not in meta:
                 problems.append(Problem(r.path, max(r.meta.start_line - 1, 1),
