@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 8000
 
 .DEFAULT_GOAL := help
-.PHONY: help build check serve test bench clean
+.PHONY: help build check serve new test bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -26,6 +26,12 @@ build: $(VENV)/.runtime ## build site/ from content/
 
 check: $(VENV)/.runtime ## validate content/ without writing anything
 	$(BIN)/python build.py check
+
+serve: $(VENV)/.runtime ## preview with live reload on http://127.0.0.1:$(PORT)/ (drafts shown)
+	$(BIN)/python build.py serve --port $(PORT)
+
+new: $(VENV)/.runtime ## write a draft: make new YEAR=2022 SECTION=2.4 UNIT=konsernihallinto [LANG_CODE=sv]
+	$(BIN)/python build.py new --year "$(YEAR)" --section "$(SECTION)" --unit "$(UNIT)" $(if $(LANG_CODE),--lang "$(LANG_CODE)")
 
 test: $(VENV)/.test ## run every test
 	$(BIN)/python -m pytest

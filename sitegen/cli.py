@@ -68,6 +68,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # e.g. `build.py status | head`: the reader left, nothing is wrong
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
     except Exception:
         print("internal error: this is a bug in the generator, not in your content.", file=sys.stderr)
         print(traceback.format_exc() if os.environ.get("SITEGEN_DEBUG") else
@@ -110,9 +113,11 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_CONTENT
     per_lang = result.pages_per_language()
     langs = ", ".join(f"{n} {code}" for code, n in per_lang.items())
-    total = sum(result.timings.values())
+    searching = result.timings.get("search")
+    total = sum(v for k, v in result.timings.items() if k != "search")
     w = result.written
     summary(f"Built {sum(per_lang.values())} pages ({langs}) in {total:.2f} s"
+            f"{f' + search index {searching:.2f} s' if searching is not None else ''}"
             f"{f'; {w.written} files written, {w.kept} unchanged' if w else ''}; {_count(result.problems)}.",
             args.format)
     return EXIT_OK
@@ -146,7 +151,7 @@ def translated(project: pipeline.Project, args: argparse.Namespace) -> int:
     problems = []
     for path in args.files:
         problem = translations.record(project.root, path if path.is_absolute() else Path.cwd() / path,
-                                      original, reviewed=True if args.reviewed else None)
+                                      original, reviewed=args.reviewed)
         if problem is not None:
             problems.append(problem)
         elif args.format == "text":

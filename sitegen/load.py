@@ -28,6 +28,7 @@ MAX_FILE_BYTES = 1_000_000
 SETTINGS_FILE = "site.yaml"
 UNITS_FILE = "units.yaml"
 REPORT_FILE = "report.yaml"
+ACCESSIBILITY_FILE = "accessibility.yaml"
 
 RESPONSE_NAME = re.compile(r"^(?P<section>[^-]+)-(?P<unit>.+)\.(?P<lang>[^.]+)\.md$")
 YEAR_DIR = re.compile(r"^[0-9]{4}$")
@@ -90,6 +91,7 @@ class Loaded:
     settings: Document | None
     units: Document | None
     reports: Mapping[str, Document]
+    accessibility: Document | None
     responses: tuple[ResponseFile, ...]
     problems: tuple[Problem, ...]
     paths: frozenset[str] = frozenset()
@@ -115,7 +117,7 @@ def load(root: Path, content_dir: str = "content", cache: Cache | None = None) -
     base = root / content_dir
     if not base.is_dir():
         problems.append(Problem(content_dir, None, "the content folder is missing"))
-        return Loaded(root, None, None, {}, (), tuple(problems))
+        return Loaded(root, None, None, {}, None, (), tuple(problems))
 
     def data_file(path: Path) -> Document | None:
         text = read_text(path, root, problems)
@@ -125,7 +127,7 @@ def load(root: Path, content_dir: str = "content", cache: Cache | None = None) -
         problems.extend(probs)
         return doc
 
-    settings = units = None
+    settings = units = accessibility = None
     reports: dict[str, Document] = {}
     responses: list[ResponseFile] = []
     paths: set[str] = set()
@@ -140,6 +142,8 @@ def load(root: Path, content_dir: str = "content", cache: Cache | None = None) -
             settings = data_file(entry)
         elif name == UNITS_FILE:
             units = data_file(entry)
+        elif name == ACCESSIBILITY_FILE:
+            accessibility = data_file(entry)
         elif entry.is_dir() and YEAR_DIR.match(name):
             for item in sorted(entry.iterdir(), key=lambda p: p.name):
                 item_name = nfc(item.name)
@@ -158,20 +162,21 @@ def load(root: Path, content_dir: str = "content", cache: Cache | None = None) -
                         "<section>-<unit>.<language>.md or report.yaml"))
         else:
             problems.append(Problem(rel(entry, root), None,
-                f"'{name}' is not expected in {content_dir}/; expected {SETTINGS_FILE}, "
-                f"{UNITS_FILE} and one folder per report year (e.g. 2022/)"))
+                f"'{name}' is not expected in {content_dir}/; expected {SETTINGS_FILE}, {UNITS_FILE}, "
+                f"{ACCESSIBILITY_FILE} and one folder per report year (e.g. 2022/)"))
     for response, probs in read_responses(pending, root, cache or Cache.disabled()):
         problems.extend(probs)
         if response is not None:
             responses.append(response)
-    for name, doc in ((SETTINGS_FILE, settings), (UNITS_FILE, units)):
+    for name, doc in ((SETTINGS_FILE, settings), (UNITS_FILE, units), (ACCESSIBILITY_FILE, accessibility)):
         if doc is None and not any(p.path == f"{content_dir}/{name}" for p in problems):
             problems.append(Problem(f"{content_dir}/{name}", None, "the file is missing"))
     if not reports and not responses:
         problems.append(Problem(content_dir, None,
             "no report years found: add a folder such as content/2022/ with a report.yaml"))
     responses.sort(key=lambda r: r.path)
-    return Loaded(root, settings, units, reports, tuple(responses), tuple(problems), frozenset(paths))
+    return Loaded(root, settings, units, reports, accessibility, tuple(responses), tuple(problems),
+                  frozenset(paths))
 
 
 def read_responses(files: list[tuple[Path, str]], root: Path,

@@ -157,6 +157,8 @@ class Site:
     units: Mapping[str, Unit]
     reports: tuple[Report, ...]
     """Newest first."""
+    statement: Mapping[str, Any] = field(default_factory=dict)
+    """The accessibility statement's data (content/accessibility.yaml), as validated."""
     preview: bool = False
     """True in `serve`: drafts are shown, under a banner."""
     drafts: int = field(default=0)
@@ -232,4 +234,5 @@ def build_model(loaded: Loaded, preview: bool = False, base_url: str | None = No
                               dt.date.fromisoformat(data["published"]), evaluation["url"],
                               dict(evaluation["title"]), sections))
     reports.sort(key=lambda r: r.year, reverse=True)
-    return Site(base_url or settings["base_url"], languages, units, tuple(reports), preview, drafts)
+    statement = loaded.accessibility.data if loaded.accessibility is not None else {}
+    return Site(base_url or settings["base_url"], languages, units, tuple(reports), statement, preview, drafts)

@@ -23,7 +23,7 @@ from .load import Loaded, load
 from .model import Site, build_model
 from .render import PageJob, Renderer, TemplateProblem, extra_files, render_markdown, template_problem
 from .validate import validate
-from . import write
+from . import search, write
 from .parallel import pmap
 from .write import WriteStats, build_lock
 
@@ -148,6 +148,9 @@ def build(project: Project, *, preview: bool = False, base_url: str | None = Non
                 return result
             for page in extras:
                 write.put(draft, page)
+            if search.enabled() and not preview:
+                result.timings["search"] = search.build_index(draft.tmp)
+                paths = sorted(paths + [f"{search.BUNDLE}/"])
             write.prune(draft, paths)
             result.written = write.commit(draft, background=True)
             result.timings["render"] = time.perf_counter() - clock

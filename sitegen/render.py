@@ -221,6 +221,15 @@ class Renderer:
             jobs.append(self.job("404.html", PageInfo(
                 "notfound", lang, f"{lang}/404.html", strings["notfound_title"][lang], strings["notfound_title"][lang],
                 {code: f"{code}/404.html" for code in self.codes}), ""))
+            jobs.append(self.job("search.html", PageInfo(
+                "search", lang, self.search_path(lang), strings["search_title"][lang],
+                strings["search_description"][lang], {code: self.search_path(code) for code in self.codes},
+                ((strings["site_name"][lang], f"{lang}/index.html"), (strings["search_title"][lang], None))), ""))
+            jobs.append(self.job("statement.html", PageInfo(
+                "statement", lang, self.statement_path(lang), strings["statement_title"][lang],
+                strings["statement_description"][lang], {code: self.statement_path(code) for code in self.codes},
+                ((strings["site_name"][lang], f"{lang}/index.html"), (strings["statement_title"][lang], None))),
+                repr(site.statement)))
         stale = [job for job in jobs if before_site.get(job.info.path) != job.key]
         manifest: dict[str, Any] = {"global": self.global_key, "site": {j.info.path: j.key for j in jobs},
                                     "years": {}}
@@ -242,6 +251,12 @@ class Renderer:
                                               "sitemap": entries}
             sitemap += entries
         return Plan(stale, kept, sitemap_page(sitemap), manifest)
+
+    def search_path(self, lang: str) -> str:
+        return f"{lang}/{self.strings['search_slug'][lang]}/index.html"
+
+    def statement_path(self, lang: str) -> str:
+        return f"{lang}/{self.strings['statement_slug'][lang]}/index.html"
 
     def job(self, template: str, info: PageInfo, key: str, responses: Iterable[Response] = (),
             **context: Any) -> PageJob:
@@ -333,6 +348,7 @@ class Renderer:
             responding_units=self.responding_units,
             url=partial(relative, info.path), abs_url=partial(absolute, self.site.base_url),
             body=self.body, report_path=report_path, section_path=section_path, unit_path=unit_path,
+            search_path=self.search_path, statement_path=self.statement_path, iso_date=dt.date.fromisoformat,
             locale=self.locales[lang],
             csp=PREVIEW_CONTENT_SECURITY_POLICY if self.site.preview else CONTENT_SECURITY_POLICY, **job.context,
         )
@@ -365,7 +381,7 @@ class Plan:
 
 def sitemap_entries(base: str, info: PageInfo) -> list[str]:
     """The sitemap lines of one page: its URL and its language alternates."""
-    if info.kind in ("root", "notfound"):
+    if info.kind in ("root", "notfound", "search"):
         return []
     lines = [f"  <url><loc>{xml_escape(absolute(base, info.path))}</loc>"]
     for code, path in info.alternates.items():

@@ -55,9 +55,8 @@ def record(root: Path, path: Path, original: str, reviewed: bool | None = None) 
     source = original_of(loaded, r, original)
     if source is None:
         return Problem(r.path, None, f"there is no original {r.name_section}-{r.name_unit}.{original}.md beside it")
-    updates = {"source_digest": body_digest(source.body)}
-    if reviewed is not None:
-        updates["reviewed"] = "true" if reviewed else "false"
+    # A translation brought up to date is new text: reviewed only when said so.
+    updates = {"source_digest": body_digest(source.body), "reviewed": "true" if reviewed else "false"}
     text = set_fields(r.text, updates, after="translation_of")
     raw = (root / r.path).read_bytes()
     if b"\r\n" in raw:  # keep the editor's line endings and byte-order mark

@@ -59,7 +59,7 @@ def validate(loaded: Loaded, schema_path: Path, cache: Cache | None = None) -> l
         problems += file_problems
     cache = cache or Cache.disabled()
     schema_key = digest(schema_path.read_bytes())
-    for doc, kind in [(loaded.settings, "settings"), (loaded.units, "units"),
+    for doc, kind in [(loaded.settings, "settings"), (loaded.units, "units"), (loaded.accessibility, "accessibility"),
                       *((doc, "report") for doc in loaded.reports.values())]:
         if doc is not None:
             problems += cached(cache, ("data", doc.path, repr(doc.data), schema_key),
@@ -71,6 +71,8 @@ def validate(loaded: Loaded, schema_path: Path, cache: Cache | None = None) -> l
         problems += check_settings(loaded.settings)
     if loaded.units is not None and loaded.units.path not in bad and languages:
         problems += check_units(loaded.units, languages)
+    if loaded.accessibility is not None and loaded.accessibility.path not in bad and languages:
+        problems += check_localized(loaded.accessibility, languages)
     sections: dict[str, dict[str, int]] = {}
     for year, doc in loaded.reports.items():
         if doc.path not in bad:
@@ -330,6 +332,29 @@ def check_units(doc: Document, languages: tuple[str, ...]) -> list[Problem]:
         if current == unit["id"]:
             problems.append(Problem(doc.path, doc.line_of(("units", i, "parent")),
                 f"units[{i}].parent: '{unit['id']}' is its own ancestor", field="parent"))
+    return problems
+
+
+def check_localized(doc: Document, languages: tuple[str, ...]) -> list[Problem]:
+    """Every text given per language has every language of the site (any depth)."""
+    problems: list[Problem] = []
+
+    def walk(value: Any, path: KeyPath) -> None:
+        if isinstance(value, dict):
+            if value and all(isinstance(k, str) and len(k) in (2, 3) and k.islower() for k in value) and \
+                    all(isinstance(v, str) for v in value.values()):
+                for lang in languages:
+                    if lang not in value:
+                        problems.append(Problem(doc.path, doc.line_of(path),
+                            f"{_name(path)}: the '{lang}' version is missing", field=_name(path)))
+                return
+            for key, item in value.items():
+                walk(item, path + (key,))
+        elif isinstance(value, list):
+            for i, item in enumerate(value):
+                walk(item, path + (i,))
+
+    walk(doc.data, ())
     return problems
 
 

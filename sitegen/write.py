@@ -151,11 +151,12 @@ def prune(draft: Draft, paths: Iterable[str]) -> None:
     if not draft.cloned:
         return
     wanted = set(paths)
+    folders = tuple(p for p in wanted if p.endswith("/"))  # whole folders written by others (the index)
     for folder, dirs, files in os.walk(draft.tmp, topdown=False):
         rel = os.path.relpath(folder, draft.tmp)
         for name in files:
             path = name if rel == "." else f"{rel}/{name}".replace(os.sep, "/")
-            if path not in wanted:
+            if path not in wanted and not path.startswith(folders):
                 os.unlink(os.path.join(folder, name))
         if rel != "." and not os.listdir(folder):
             os.rmdir(folder)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,6 +12,10 @@ import pytest
 from sitegen import cli
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# Builds in tests skip the search index unless a test asks for it (it is slow
+# and tested on its own, in test_e2e_real.py and the browser tests).
+os.environ.setdefault("SITEGEN_SEARCH", "0")
 SITES = ROOT / "tests" / "sites"
 
 

@@ -148,7 +148,7 @@ def test_json_format_prints_a_list_of_problems_on_stdout(minimal: SiteDir) -> No
 
 @pytest.mark.parametrize(("argv", "edit", "summary"), [
     (["check"], None, r"Checked 5 response files in [\d.]+ s: 0 errors, 3 warnings; 0 drafts\."),
-    (["build"], None, r"Built 18 pages \(9 fi, 9 sv\) in [\d.]+ s; 21 files written, 0 unchanged; "
+    (["build"], None, r"Built 22 pages \(11 fi, 11 sv\) in [\d.]+ s; 42 files written, 0 unchanged; "
                       r"0 errors, 3 warnings\."),
     (["build"], break_unit, r"Build failed: 1 error, 3 warnings; site/ was left as it was\."),
     (["build", "--format", "github"], break_unit, r"Build failed: 1 error, 3 warnings; site/ was left as it was\."),
@@ -162,7 +162,7 @@ def test_a_summary_line_ends_each_command(minimal: SiteDir, argv: list[str], edi
 
 def test_a_second_build_reports_every_file_unchanged(minimal: SiteDir) -> None:
     minimal.run("build")
-    assert "; 0 files written, 21 unchanged; " in minimal.run("build").err
+    assert "; 0 files written, 42 unchanged; " in minimal.run("build").err
 
 
 def test_help_lists_the_commands() -> None:

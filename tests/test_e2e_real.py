@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -54,9 +55,10 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("real")
     (root / "content").symlink_to(ROOT / "content")
     run = subprocess.run([sys.executable, str(ROOT / "build.py"), "build", "--root", str(root)],
-                         capture_output=True, text=True, check=False)
+                         capture_output=True, text=True, check=False, env={**os.environ, "SITEGEN_SEARCH": "1"})
     assert run.returncode == 0, run.stderr
-    assert re.search(r"^Built \d+ pages \(\d+ fi, \d+ sv\) in [\d.]+ s", run.stderr, re.M), run.stderr
+    assert re.search(r"^Built \d+ pages \(\d+ fi, \d+ sv\) in [\d.]+ s \+ search index [\d.]+ s", run.stderr,
+                     re.M), run.stderr
     return root / "site"
 
 
@@ -113,8 +115,8 @@ def test_no_internal_link_or_asset_is_broken(built: Path) -> None:
 
 def test_every_page_has_lang_and_title(built: Path) -> None:
     pages = list(built.rglob("*.html"))
-    # the language choice, and per language: home, report, 404, 19 sections, 8 units
-    assert len(pages) == 1 + 2 * (3 + len(ANSWERED) + 8)
+    # the language choice, and per language: home, report, 404, search, statement, 19 sections, 8 units
+    assert len(pages) == 1 + 2 * (5 + len(ANSWERED) + 8)
     for page in pages:
         parsed = parse(page)
         rel = page.relative_to(built).as_posix()

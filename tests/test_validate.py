@@ -60,6 +60,9 @@ DEFS = {
                    "expected the date (YYYY-MM-DD) the responses were published")),
     "localized": ("content/units.yaml", "name: {fi: Konsernihallinto,", "name: {fi: 'Konsernihallinto (KH)',",
                   "name: {fi: '',", (3, "units[0].name.fi: '' should be non-empty")),
+    "accessibility": ("content/accessibility.yaml", "status: partial", "status: full", "status: partly",
+                      (8, "status: 'partly' is not allowed; expected one of full, partial, none; "
+                          "did you mean 'partial'?")),
     "slug": ("content/units.yaml", "slug: {fi: konsernihallinto,", "slug: {fi: konserni-2,",
              "slug: {fi: Konserni_2,",
              (4, "units[0].slug.fi: 'Konserni_2' is not valid; expected a URL path segment "

@@ -1,0 +1,36 @@
+"""The search index: Pagefind (a Rust binary shipped on PyPI) indexes a finished tree.
+
+It runs on the new tree before the swap, so the published site and its index
+always match. Pagefind reads <html lang> and builds one index per language,
+with Finnish and Swedish stemming; only elements under data-pagefind-body
+(the section pages' responses) are indexed.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+BUNDLE = "pagefind"
+
+
+def enabled() -> bool:
+    """The index is built unless SITEGEN_SEARCH=0 (benchmarks, quick local builds)."""
+    return os.environ.get("SITEGEN_SEARCH", "1") != "0"
+
+
+def build_index(tree: Path) -> float:
+    """Index `tree` in place (writes tree/pagefind/); returns the seconds it took."""
+    started = time.perf_counter()
+    bundle = tree / BUNDLE
+    # A cloned tree shares its files with the published one: never write into them.
+    shutil.rmtree(bundle, ignore_errors=True)
+    run = subprocess.run([sys.executable, "-m", "pagefind", "--site", str(tree), "--output-subdir", BUNDLE,
+                          "--silent"], capture_output=True, text=True, check=False)
+    if run.returncode != 0:
+        raise RuntimeError(f"pagefind failed ({run.returncode}): {(run.stderr or run.stdout).strip()[-2000:]}")
+    return time.perf_counter() - started
