@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import frontmatter
+import yaml
 
 from .errors import Problem
 from .load import Loaded
@@ -45,7 +46,7 @@ def new_response(loaded: Loaded, templates: Path, year: str, section: str, unit:
     if path.exists():
         return None, [Problem(f"{where}/{name}", None, "the file already exists; edit it instead")]
     strings = load_strings(templates, root, languages)
-    meta: dict[str, object] = {"section": section, "unit": unit}
+    meta: dict[str, object] = {"section": _Quoted(section), "unit": unit}
     if lang == original:
         body = strings["new_placeholder"][lang]
     else:
@@ -60,5 +61,18 @@ def new_response(loaded: Loaded, templates: Path, year: str, section: str, unit:
         body = source.body.strip()
     meta["draft"] = True
     post = frontmatter.Post(body, **meta)
-    path.write_text(frontmatter.dumps(post, sort_keys=False) + "\n", encoding="utf-8")
+    path.write_text(frontmatter.dumps(post, sort_keys=False, Dumper=_Dumper, allow_unicode=True) + "\n",
+                    encoding="utf-8")
     return path, []
+
+
+class _Quoted(str):
+    """A value written in double quotes, as the content files do ("1.10" must never become 1.1)."""
+
+
+class _Dumper(yaml.SafeDumper):
+    pass
+
+
+_Dumper.add_representer(_Quoted, lambda dumper, value: dumper.represent_scalar(
+    "tag:yaml.org,2002:str", str(value), style='"'))
