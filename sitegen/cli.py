@@ -106,7 +106,10 @@ def run(args: argparse.Namespace) -> int:
     base_url = args.base_url
     if base_url is not None and not base_url.endswith("/"):
         base_url += "/"
-    result = pipeline.build(project, base_url=base_url, strict=args.strict)
+    result = pipeline.build(project, base_url=base_url, strict=args.strict,
+                            progress=progress_line if sys.stderr.isatty() and args.format == "text" else None)
+    if sys.stderr.isatty() and args.format == "text":
+        print("\r\033[K", end="", file=sys.stderr)  # clear the progress line
     report(result.problems, args.format, color)
     if result.failed:
         summary(f"Build failed: {_count(result.problems)}; site/ was left as it was.", args.format)
@@ -185,6 +188,11 @@ def show_status(project: pipeline.Project, args: argparse.Namespace) -> int:
             f"{counts.get(s, 0)} {s}" for s in ("up to date", "stale", "unrecorded", "missing"))
             + f"; {reviewed} reviewed\n")
     return EXIT_OK
+
+
+def progress_line(message: str) -> None:
+    """Show what a long build is doing, on one terminal line that the next message replaces."""
+    print(f"\r\033[K… {message}", end="", file=sys.stderr, flush=True)
 
 
 def report(problems: list, fmt: str, color: bool) -> None:

@@ -10,6 +10,7 @@ import json
 import os
 import time
 from dataclasses import asdict
+from collections.abc import Callable
 from functools import partial
 
 import jinja2
@@ -90,7 +91,7 @@ def check(project: Project, strict: bool = False, cache: Cache | None = None) ->
 
 
 def build(project: Project, *, preview: bool = False, base_url: str | None = None,
-          strict: bool = False) -> Result:
+          strict: bool = False, progress: Callable[[str], None] | None = None) -> Result:
     """Build the site into site/ (the preview into .preview/); on any error leave it untouched.
 
     Only pages whose inputs changed since the last build are rendered again;
@@ -103,6 +104,8 @@ def build(project: Project, *, preview: bool = False, base_url: str | None = Non
     if unchanged is not None:
         return unchanged
     cache = Cache.at(project.root, CACHE_NAME)
+    say = progress or (lambda message: None)
+    say("reading and checking content/")
     result = check(project, strict, cache)
     if result.failed or result.loaded is None:
         cache.save()  # what was parsed stays parsed, even when the build fails
@@ -131,6 +134,7 @@ def build(project: Project, *, preview: bool = False, base_url: str | None = Non
         else:
             draft = write.begin(out, clone=True)
             clock = time.perf_counter()
+            say(f"rendering {len(plan.jobs)} changed pages ({sum(len(j.texts) for j in plan.jobs)} response texts)")
             renderer.html = render_markdown(
                 (t for job in plan.jobs for t in job.texts), Cache.at(project.root, HTML_CACHE_NAME),
                 keep={(t.digest, str(r.year)) for report in site.reports for r in report.responses
@@ -149,6 +153,7 @@ def build(project: Project, *, preview: bool = False, base_url: str | None = Non
             for page in extras:
                 write.put(draft, page)
             if search.enabled() and not preview:
+                say("building the search index")
                 result.timings["search"] = search.build_index(draft.tmp)
                 paths = sorted(paths + [f"{search.BUNDLE}/"])
             write.prune(draft, paths)
