@@ -477,6 +477,9 @@ def generate(out: Path, responses: int, seed: int = 2022) -> dict:
             lines.append(f"    parent: {parent}")
         lines.append("")
     written += _write(content / "units.yaml", "\n".join(lines))
+    # The accessibility statement is site data, not generated: the repository's own.
+    written += _write(content / "accessibility.yaml",
+                      (Path(__file__).resolve().parent.parent / "content" / "accessibility.yaml").read_text("utf-8"))
 
     pairs = responses // 2
     n_years = number_of_years(pairs)

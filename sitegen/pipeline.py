@@ -67,6 +67,8 @@ class Result:
     """Every file of the built site."""
     written: WriteStats | None = None
     timings: dict[str, float] = field(default_factory=dict)
+    renderer: Renderer | None = None
+    """The renderer of a successful build (the preview keeps it warm between edits)."""
 
     @property
     def failed(self) -> bool:
@@ -119,7 +121,7 @@ def build(project: Project, *, preview: bool = False, base_url: str | None = Non
     except TemplateProblem as exc:
         result.problems += exc.problems
         return result
-    result.site, result.timings["model"] = site, time.perf_counter() - clock
+    result.site, result.renderer, result.timings["model"] = site, renderer, time.perf_counter() - clock
     result.languages = [lang.code for lang in site.languages]
     with build_lock(out):
         tree = write.current_tree(out)

@@ -287,19 +287,27 @@ class Renderer:
                       *(repr((s.number, sorted(s.title.items()), [response_key(r) for r in s.responses]))
                         for s in report.sections))
 
-    def report_jobs(self, lang: str, report: Report, year_key: str) -> list[PageJob]:
-        """The report's front page, one page per answered section and one per responding unit."""
+    def report_jobs(self, lang: str, report: Report, year_key: str,
+                    only: Callable[[str], bool] | None = None) -> list[PageJob]:
+        """The report's front page, one page per answered section and one per responding unit.
+
+        `only` limits the work to the pages whose paths it accepts (the preview's quick path).
+        """
+        wanted = only or (lambda path: True)
         jobs = []
         t = self.t(lang)
         home = (t("site_name"), f"{lang}/index.html")
         crumbs_report = (home, (str(report.year), report_path(lang, report.year)))
-        jobs.append(self.job("report.html", PageInfo(
-            "report", lang, report_path(lang, report.year), report.title[lang],
-            t("report_description", year=report.year, committee=report.committee[lang]),
-            {c: report_path(c, report.year) for c in self.codes},
-            (home, (str(report.year), None))), year_key, report=report))
+        if wanted(report_path(lang, report.year)):
+            jobs.append(self.job("report.html", PageInfo(
+                "report", lang, report_path(lang, report.year), report.title[lang],
+                t("report_description", year=report.year, committee=report.committee[lang]),
+                {c: report_path(c, report.year) for c in self.codes},
+                (home, (str(report.year), None))), year_key, report=report))
         answered = report.answered
         for i, section in enumerate(answered):
+            if not wanted(section_path(lang, report.year, section.number)):
+                continue
             crumbs = crumbs_report + tuple(
                 (f"{s.number} {s.title[lang]}", section_path(lang, report.year, s.number) if s.responses else
                  f"{report_path(lang, report.year)}#s{s.number}")
@@ -313,7 +321,7 @@ class Renderer:
                 year_key, section.responses, report=report, section=section,
                 previous=answered[i - 1] if i > 0 else None,
                 next=answered[i + 1] if i + 1 < len(answered) else None))
-        for unit, own, below in self.responding_units(report):
+        for unit, own, below in self.responding_units(report, only=lambda u: wanted(unit_path(lang, report.year, u))):
             jobs.append(self.job("unit.html", PageInfo(
                 "unit", lang, unit_path(lang, report.year, unit), unit.name[lang],
                 t("unit_description", unit=unit.name[lang], year=report.year),
@@ -322,13 +330,16 @@ class Renderer:
                 year_key, own + below, report=report, unit=unit, own=own, below=below))
         return jobs
 
-    def responding_units(self, report: Report) -> list[tuple[Unit, list[Response], list[Response]]]:
+    def responding_units(self, report: Report, only: Callable[[Unit], bool] | None = None
+                         ) -> list[tuple[Unit, list[Response], list[Response]]]:
         """Units with responses of their own or of their sub-units: (unit, own, sub-units')."""
         by_unit: dict[str, list[Response]] = {}
         for r in report.responses:
             by_unit.setdefault(r.unit.id, []).append(r)
         out = []
         for unit in self.site.units.values():
+            if only is not None and not only(unit):
+                continue
             own = by_unit.get(unit.id, [])
             below = [r for uid in self.site.descendants(unit) - {unit.id} for r in by_unit.get(uid, [])]
             below.sort(key=lambda r: report.order(r))

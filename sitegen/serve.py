@@ -9,6 +9,7 @@ shows its problems over it.
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import json
 import os
@@ -26,8 +27,10 @@ from tornado.ioloop import IOLoop
 
 from . import pipeline
 from .errors import Problem, format_problems
-from .load import is_ignored
-from .render import PREVIEW_STATUS
+from .load import ResponseFile, is_ignored, read_response, rel
+from .model import build_model
+from .render import PREVIEW_STATUS, render_markdown, section_path, unit_path
+from .validate import check_file, load_schema
 
 LIVERELOAD_NOW = "__livereload__"
 """livereload reloads at once for this path; for others it waits up to 3 s between reloads."""
@@ -52,13 +55,24 @@ class Rebuilder:
         self.out = out
         self.lock = threading.Lock()
         self.last_problems: list[Problem] = []
+        self.warm: pipeline.Result | None = None
+        """The last good full build: the quick path patches it for body-only edits."""
 
     def __call__(self, changed: Iterable[str] = ()) -> bool:
         """One rebuild; True when it succeeded."""
+        changed = list(changed)
         with self.lock:
             started = time.perf_counter()
+            quick = self.quick(changed) if changed and self.warm is not None else None
+            if quick is not None:
+                if quick:
+                    self.out(format_problems(quick))
+                self.out(f"Re-rendered in {time.perf_counter() - started:.2f} s after "
+                         f"{', '.join(sorted({Path(p).name for p in changed}))}.")
+                return True
             result = pipeline.build(self.project, preview=True, base_url=self.base_url)
             self.last_problems = result.problems
+            self.warm = None if result.failed or result.renderer is None else result
             if result.problems:
                 self.out(format_problems(result.problems))
             seconds = time.perf_counter() - started
@@ -71,6 +85,72 @@ class Rebuilder:
             self.out(f"Rebuilt in {seconds:.2f} s ({written} files changed)"
                      f"{' after ' + ', '.join(sorted({Path(p).name for p in changed})) if changed else ''}.")
             return True
+
+    def quick(self, changed: list[str]) -> list[Problem] | None:
+        """Only response bodies changed: re-render just the pages that show them, in place.
+
+        Returns the warnings of the edited responses, or None when the edit needs a
+        full rebuild (front matter changed, a file came or went, any error).
+        """
+        assert self.warm is not None and self.warm.loaded is not None and self.warm.site is not None
+        loaded, renderer = self.warm.loaded, self.warm.renderer
+        assert renderer is not None
+        root = self.project.root
+        by_path = {r.path: r for r in loaded.responses}
+        fresh: dict[str, ResponseFile] = {}
+        for changed_path in changed:
+            path = Path(changed_path)
+            shown = rel(path, root)
+            old = by_path.get(shown)
+            problems: list[Problem] = []
+            new = read_response(path, root, old.year, problems) if old is not None and path.is_file() else None
+            if new is None or problems or new.meta.data != old.meta.data:  # type: ignore[union-attr]
+                return None
+            file_problems, links = check_file(new, load_schema(self.project.schema))
+            if file_problems or any(target not in by_path for _, _, target in links):
+                return None
+            fresh[shown] = new
+        responses = tuple(fresh.get(r.path, r) for r in loaded.responses)
+        loaded = dataclasses.replace(loaded, responses=responses)
+        # Model again only the years touched, and splice them into the site.
+        years = {f.year for f in fresh.values()}
+        part = build_model(dataclasses.replace(
+            loaded, reports={y: d for y, d in loaded.reports.items() if y in years},
+            responses=tuple(r for r in responses if r.year in years)), preview=True, base_url=self.warm.site.base_url)
+        new_reports = {r.year: r for r in part.reports}
+        site = dataclasses.replace(self.warm.site, reports=tuple(
+            new_reports.get(r.year, r) for r in self.warm.site.reports))
+        renderer.site = site
+        touched = {(f.year, f.name_section, f.name_unit) for f in fresh.values()}
+        tree = self.project.preview.resolve()
+        warnings = []
+        for report in site.reports:
+            hit = [r for r in report.responses if (str(r.year), r.section, r.unit.id) in touched]
+            if not hit:
+                continue
+            paths = set()
+            for r in hit:
+                for lang in renderer.codes:
+                    paths.add(section_path(lang, r.year, r.section))
+                    paths.update(unit_path(lang, r.year, u) for u in site.unit_path(r.unit))
+                for text in r.texts.values():
+                    if text.translation is not None and text.translation.stale:
+                        warnings.append(Problem(text.source, None, "the original has changed since this "
+                                                "translation (line numbers after the next full rebuild)",
+                                                severity="warning"))
+            structure = renderer.structure_key(report)
+            jobs = [job for lang in renderer.codes
+                    for job in renderer.report_jobs(lang, report, structure, only=paths.__contains__)]
+            renderer.html.update(render_markdown(t for job in jobs for t in job.texts
+                                                 if (t[0].digest, str(t[1])) not in renderer.html))
+            for job in jobs:
+                page = renderer.render(job)
+                target = tree / page.path
+                tmp = target.with_name(f".{target.name}.tmp")
+                tmp.write_bytes(page.data)
+                os.replace(tmp, target)  # a new file: trees sharing the old one by hard link keep it
+        self.warm.loaded, self.warm.site = loaded, site
+        return warnings
 
     def write_status(self, problems: list[Problem]) -> None:
         """Put the problems where the overlay script reads them, in the tree being served."""

@@ -7,12 +7,14 @@ import json
 import os
 import socket
 import subprocess
+import threading
 import sys
 import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from conftest import ROOT
 
@@ -60,14 +62,22 @@ def preview(root: Path) -> Iterator[str]:
 
 
 class ReloadListener:
-    """A livereload client: the handshake a browser's livereload.js makes, then wait for 'reload'."""
+    """A livereload client: the handshake a browser's livereload.js makes, then wait for 'reload'.
+
+    Its event loop runs in a thread of its own, so it works beside Playwright's.
+    """
 
     def __init__(self, base: str) -> None:
         self.url = base.replace("http://", "ws://") + "livereload"
         self.loop = asyncio.new_event_loop()
-        self.conn = self.loop.run_until_complete(self._connect())
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+        self.conn = self._run(self._connect(), 20)
 
-    async def _connect(self) -> object:
+    def _run(self, coro: Any, timeout: float) -> Any:
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
+
+    async def _connect(self) -> Any:
         from tornado.websocket import websocket_connect
 
         conn = await websocket_connect(self.url)
@@ -78,14 +88,19 @@ class ReloadListener:
         await conn.write_message(json.dumps({"command": "info", "url": self.url}))
         return conn
 
-    def wait_for_reload(self, timeout: float = 20) -> dict[str, object]:
-        async def read() -> dict[str, object]:
+    def wait_for_reload(self, timeout: float = 20) -> dict[str, Any]:
+        async def read() -> dict[str, Any]:
             while True:
-                message = json.loads(await self.conn.read_message())  # type: ignore[attr-defined]
+                message = json.loads(await self.conn.read_message())
                 if message.get("command") == "reload":
                     return dict(message)
-        return self.loop.run_until_complete(asyncio.wait_for(read(), timeout))
+        return dict(self._run(asyncio.wait_for(read(), timeout), timeout + 5))
 
     def close(self) -> None:
-        self.conn.close()  # type: ignore[attr-defined]
+        async def shut() -> None:
+            self.conn.close()
+            await asyncio.sleep(0.05)
+        self._run(shut(), 10)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(10)
         self.loop.close()
