@@ -36,5 +36,8 @@ new: $(VENV)/.runtime ## write a draft: make new YEAR=2022 SECTION=2.4 UNIT=kons
 test: $(VENV)/.test ## run every test
 	$(BIN)/python -m pytest
 
+bench: $(VENV)/.runtime ## time builds at N = 100, 1 000 and 10 000 responses (SIZES=100,1000 RUNS=3 for less)
+	$(BIN)/python bench/run.py --sizes "$(or $(SIZES),100,1000,10000)" --runs "$(or $(RUNS),3)"
+
 clean: ## remove site/, the build trees and caches (not the virtual environment)
 	rm -rf site .builds .cache .pytest_cache
