@@ -77,10 +77,10 @@ class ResponseFile:
     """The Markdown body, with the front matter's lines removed (no leading blank lines)."""
     body_line: int
     """The file line on which `body` starts."""
-    text: str
-    """The whole file as read (NFC, LF line endings, no byte-order mark)."""
     digest: str = ""
     """body_digest(body): what a translation records of its original, and the cache key of its HTML."""
+    file_digest: str = ""
+    """A digest of the file's bytes: the cache key of everything computed from the file alone."""
 
 
 @dataclass(frozen=True)
@@ -120,12 +120,20 @@ def load(root: Path, content_dir: str = "content", cache: Cache | None = None) -
         return Loaded(root, None, None, {}, None, (), tuple(problems))
 
     def data_file(path: Path) -> Document | None:
-        text = read_text(path, root, problems)
-        if text is None:
+        shown = rel(path, root)
+        raw = read_bytes(path, shown, problems)
+        if raw is None:
             return None
-        doc, probs = parse_yaml(text, rel(path, root))
-        problems.extend(probs)
-        return doc
+        key = ("data", shown, digest(raw))
+        parsed = (cache or Cache.disabled()).get(key)
+        if parsed is None:
+            probs: list[Problem] = []
+            text = decode(raw, shown, probs)
+            doc = parse_yaml(text, shown) if text is not None else (None, [])
+            parsed = (doc[0], probs + doc[1])
+            (cache or Cache.disabled()).put(key, parsed)
+        problems.extend(parsed[1])
+        return parsed[0]
 
     settings = units = accessibility = None
     reports: dict[str, Document] = {}
@@ -235,7 +243,7 @@ def parse_response(raw: bytes, shown: str, year: str, problems: list[Problem]) -
     meta, probs = parse_yaml(yaml_text, shown, first_line=2)
     problems.extend(probs)
     return ResponseFile(shown, year, name, match["section"], match["unit"], match["lang"],
-                        meta, body, body_line, text, body_digest(body))
+                        meta, body, body_line, body_digest(body), digest(raw))
 
 
 def split_front_matter(text: str, shown: str, problems: list[Problem]) -> tuple[str, str, int] | None:

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from .errors import Problem
-from .load import Loaded, ResponseFile, load, rel
+from .load import Loaded, ResponseFile, decode, load, rel
 from .validate import body_digest
 
 
@@ -57,8 +57,8 @@ def record(root: Path, path: Path, original: str, reviewed: bool | None = None) 
         return Problem(r.path, None, f"there is no original {r.name_section}-{r.name_unit}.{original}.md beside it")
     # A translation brought up to date is new text: reviewed only when said so.
     updates = {"source_digest": body_digest(source.body), "reviewed": "true" if reviewed else "false"}
-    text = set_fields(r.text, updates, after="translation_of")
     raw = (root / r.path).read_bytes()
+    text = set_fields(decode(raw, r.path, []) or "", updates, after="translation_of")
     if b"\r\n" in raw:  # keep the editor's line endings and byte-order mark
         text = text.replace("\n", "\r\n")
     data = text.encode("utf-8")

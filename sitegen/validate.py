@@ -102,14 +102,14 @@ def file_checks(responses: Sequence[ResponseFile], schema: Mapping[str, Any], sc
     out: dict[str, tuple[list[Problem], list[Link]]] = {}
     misses = []
     for r in responses:
-        hit = cache.get(("check", r.path, digest(r.text), schema_key))
+        hit = cache.get(("check", r.path, r.file_digest, schema_key))
         if hit is None:
             misses.append(r)
         else:
             out[r.path] = hit
     results = pmap(partial(check_file, schema=schema), misses)
     for r, result in zip(misses, results, strict=True):
-        cache.put(("check", r.path, digest(r.text), schema_key), result)
+        cache.put(("check", r.path, r.file_digest, schema_key), result)
         out[r.path] = result
     return out
 
