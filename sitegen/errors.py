@@ -26,7 +26,7 @@ class Problem:
 
     def __str__(self) -> str:
         where = self.path if self.line is None else f"{self.path}:{self.line}"
-        return f"{where}: {self.severity}: {self.message}"
+        return f"{where}: {self.severity}: {one_line(self.message)}"
 
     def sort_key(self) -> tuple[str, int, str]:
         """File, then line (file-level problems first), then message."""
@@ -70,10 +70,15 @@ def format_problems(problems: Iterable[Problem], fmt: str = "text", color: bool 
         elif color:
             code = "31" if p.severity == "error" else "33"
             where = p.path if p.line is None else f"{p.path}:{p.line}"
-            lines.append(f"\033[1m{where}:\033[0m \033[{code}m{p.severity}:\033[0m {p.message}")
+            lines.append(f"\033[1m{where}:\033[0m \033[{code}m{p.severity}:\033[0m {one_line(p.message)}")
         else:
             lines.append(str(p))
     return "\n".join(lines)
+
+
+def one_line(text: str) -> str:
+    """A message on one line: keys and values from content may hold line breaks (or forge a problem)."""
+    return text.replace("\r", "\\r").replace("\n", "\\n")
 
 
 def _gh_escape_data(text: str) -> str:

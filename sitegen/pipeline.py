@@ -20,7 +20,7 @@ from pathlib import Path
 
 from .cache import CACHE_DIR, CODE_DIGEST, Cache, digest
 from .errors import ContentError, Problem, errors, sort
-from .load import Loaded, load
+from .load import Loaded, is_ignored, load
 from .model import Site, build_model
 from .render import PageJob, Renderer, TemplateProblem, extra_files, render_markdown, template_problem
 from .validate import validate
@@ -181,7 +181,13 @@ def input_fingerprint(project: Project, options: str) -> str:
         for folder, dirs, files in os.walk(top):
             dirs.sort()
             for name in sorted(files):
-                st = os.stat(os.path.join(folder, name))
+                if is_ignored(name):  # editor leftovers, e.g. Emacs's lock: a link to nowhere
+                    continue
+                try:
+                    st = os.stat(os.path.join(folder, name))
+                except OSError:
+                    parts.append(f"{folder}/{name}:unreadable")
+                    continue
                 parts.append(f"{folder}/{name}:{st.st_size}:{st.st_mtime_ns}:{st.st_ino}")
     st = os.stat(project.schema)
     parts.append(f"{st.st_size}:{st.st_mtime_ns}")

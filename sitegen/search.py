@@ -8,6 +8,7 @@ with Finnish and Swedish stemming; only elements under data-pagefind-body
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -33,4 +34,9 @@ def build_index(tree: Path) -> float:
                           "--silent"], capture_output=True, text=True, check=False)
     if run.returncode != 0:
         raise RuntimeError(f"pagefind failed ({run.returncode}): {(run.stderr or run.stdout).strip()[-2000:]}")
+    # Pagefind lists the languages in hash-map order: sort them, so that the same
+    # content always gives the same bytes (its script reads the file as JSON).
+    entry = bundle / "pagefind-entry.json"
+    entry.write_text(json.dumps(json.loads(entry.read_text(encoding="utf-8")), sort_keys=True,
+                                separators=(",", ":")), encoding="utf-8")
     return time.perf_counter() - started

@@ -130,8 +130,8 @@ def check_file(r: ResponseFile, schema: Mapping[str, Any]) -> tuple[list[Problem
 
 def check_schema(doc: Document, schema: Mapping[str, Any], kind: str | None) -> list[Problem]:
     """Validate one document against the root schema (front matter) or one of its $defs."""
-    if doc.data is None:
-        return [] if kind is None else [Problem(doc.path, doc.start_line, "the file is empty")]
+    if doc.data is None:  # the YAML did not parse: load has said why
+        return []
     validator = _validator(id(schema), schema, kind)
     problems: list[Problem] = []
     for error in validator.iter_errors(doc.data):
@@ -560,7 +560,7 @@ def check_body(r: ResponseFile) -> tuple[list[Problem], list[Link]]:
                 f"the paragraph has more than {MAX_BRACKETS} '[' characters; split it or write '\\[' for a "
                 "literal bracket"))
             crowded = True
-        if "<" not in raw_line and "[" not in raw_line and "`" not in raw_line:
+        if "<" not in raw_line and "[" not in raw_line and "`" not in raw_line and "{" not in raw_line:
             continue
         line = _CODE_SPAN.sub("", raw_line) if "`" in raw_line else raw_line
         if "<" in line:
@@ -576,13 +576,34 @@ def check_body(r: ResponseFile) -> tuple[list[Problem], list[Link]]:
         ref = _REF_DEF.match(line) if "]:" in line else None
         if ref:
             urls.append((False, ref.group(1)))
-        for is_image, url in urls:
+        if "{" in line:
+            problems += _check_attributes(r, line_no, line)
+        for is_image, url in dict.fromkeys(urls):  # once each: '[x](<url>)' matches two patterns
             problem, target = _check_url(r, line_no, url, is_image)
             if problem:
                 problems.append(problem)
             elif target:
                 links.append((line_no, url, target))
     return problems, links
+
+
+_ATTR_LIST = re.compile(r"\{:?[ ]*([^}\n]*?)[ ]*\}")
+_ALLOWED_ATTR = re.compile(r"""lang=("[A-Za-z-]{2,11}"|'[A-Za-z-]{2,11}'|[A-Za-z-]{2,11})""")
+
+
+def _check_attributes(r: ResponseFile, line_no: int, line: str) -> list[Problem]:
+    """Attribute lists ({: … }) may only say which language a phrase is in."""
+    problems = []
+    for match in _ATTR_LIST.finditer(line):
+        inner = match.group(1)
+        if not inner or not re.match(r"[#.:A-Za-z_]", inner) or ("=" not in inner and not inner[0] in "#."):
+            continue  # ordinary text in braces, which attr_list leaves alone
+        for token in inner.split():
+            if not _ALLOWED_ATTR.fullmatch(token):
+                problems.append(Problem(r.path, line_no,
+                    f"attribute '{token[:40]}' in '{{: … }}' is not allowed; only lang is, "
+                    "e.g. *Green Deal*{: lang=en }"))
+    return problems
 
 
 def _nesting(line: str) -> int:
