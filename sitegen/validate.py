@@ -7,6 +7,7 @@ the offending key and, for near misses, suggests the nearest valid value.
 from __future__ import annotations
 
 import difflib
+import bisect
 import posixpath
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -519,7 +520,7 @@ _CODE_SPAN = re.compile(r"(`+)(?:(?!\1).)*?\1")
 _RAW_HTML = re.compile(r"<(?:[A-Za-z][A-Za-z0-9-]*(?=[\s/>])|/[A-Za-z]|!--|![A-Za-z\[]|\?)")
 _AUTOLINK = re.compile(r"<([A-Za-z][A-Za-z0-9+.-]{1,31}:[^<>\s]*)>")
 _INLINE_LINK = re.compile(r"(!?)\[(?:[^\[\]]|\[[^\[\]]*\])*\]\(\s*<?([^()\s>]*(?:\([^()\s]*\)[^()\s>]*)*)")
-_REF_DEF = re.compile(r"^ {0,3}\[[^\]]+\]:\s*<?(\S*?)>?(?:\s|$)")
+_REF_DEF = re.compile(r"^ {0,3}\[[^\]]+\]:\s*<?(\S*?)>?(?:\s|$)", re.M)
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*):")
 ALLOWED_SCHEMES = ("http", "https", "mailto", "tel")
 
@@ -527,24 +528,37 @@ ALLOWED_SCHEMES = ("http", "https", "mailto", "tel")
 def check_body(r: ResponseFile) -> tuple[list[Problem], list[Link]]:
     """Markdown only: no raw HTML, only safe URL schemes, nothing that makes the renderer slow.
 
-    Returns the problems and the links to other responses (checked across files later).
+    Lines are checked one by one for what is local to a line (nesting), and each
+    paragraph as a whole for what Markdown lets run over a line break (a tag, a
+    link's address, a reference definition). Returns the problems and the links
+    to other responses (checked across files later).
     """
     problems: list[Problem] = []
     links: list[Link] = []
     if not r.body.strip():
         return [Problem(r.path, r.body_line, "the response has no text after the front matter")], links
-    fenced = False
-    brackets, block_start, crowded = 0, r.body_line, False
+    fenced = in_list = False
+    block: list[tuple[int, str]] = []
+
+    def flush() -> None:
+        if block:
+            _check_block(r, block, problems, links)
+            block.clear()
+
     for offset, raw_line in enumerate(r.body.split("\n")):
         line_no = r.body_line + offset
         if not raw_line.strip():
-            brackets, block_start, crowded = 0, line_no + 1, False
+            flush()
             continue
         stripped = raw_line.lstrip()
         if stripped.startswith(("```", "~~~")):
+            flush()
             fenced = not fenced
             continue
-        if fenced or (raw_line.startswith("    ") and not _LIST_ITEM.match(raw_line)):
+        is_item = bool(_LIST_ITEM.match(raw_line))
+        in_list = is_item or (in_list and raw_line[0] == " ")
+        if fenced or (raw_line.startswith("    ") and not in_list):
+            flush()
             continue  # code: shown as written, never interpreted
         if stripped[0] in ">-*+0123456789" or raw_line[0] == " ":
             depth = _nesting(raw_line)
@@ -552,39 +566,63 @@ def check_body(r: ResponseFile) -> tuple[list[Problem], list[Link]]:
                 problems.append(Problem(r.path, line_no,
                     f"block quotes or lists are nested {depth} levels deep; at most {MAX_NESTING} are allowed"))
                 continue
-        # Python-Markdown's link parsing is quadratic in unclosed '[' within a
-        # paragraph (20 000 take minutes): refuse such text before rendering.
-        brackets += raw_line.count("[")
-        if brackets > MAX_BRACKETS and not crowded:
-            problems.append(Problem(r.path, block_start,
-                f"the paragraph has more than {MAX_BRACKETS} '[' characters; split it or write '\\[' for a "
-                "literal bracket"))
-            crowded = True
-        if "<" not in raw_line and "[" not in raw_line and "`" not in raw_line and "{" not in raw_line:
-            continue
-        line = _CODE_SPAN.sub("", raw_line) if "`" in raw_line else raw_line
-        if "<" in line:
-            without_autolinks = _AUTOLINK.sub("", line)
-            html = _RAW_HTML.search(without_autolinks)
-            if html:
-                problems.append(Problem(r.path, line_no,
-                    f"raw HTML ('{without_autolinks[html.start():html.start() + 12].split('>')[0]}…') is not "
-                    "allowed; write Markdown (to show a '<', write '\\<')"))
-        urls = [(m.group(1) == "!", m.group(2)) for m in _INLINE_LINK.finditer(line)] if "](" in line else []
-        if "<" in line:
-            urls += [(False, m.group(1)) for m in _AUTOLINK.finditer(line)]
-        ref = _REF_DEF.match(line) if "]:" in line else None
-        if ref:
-            urls.append((False, ref.group(1)))
-        if "{" in line:
-            problems += _check_attributes(r, line_no, line)
-        for is_image, url in dict.fromkeys(urls):  # once each: '[x](<url>)' matches two patterns
-            problem, target = _check_url(r, line_no, url, is_image)
-            if problem:
-                problems.append(problem)
-            elif target:
-                links.append((line_no, url, target))
+        # What a quote or list marker leaves: the text Markdown will read.
+        block.append((line_no, _BLOCK_PREFIX.sub("", raw_line)))
+    flush()
     return problems, links
+
+
+_BLOCK_PREFIX = re.compile(r"^[ \t]*(?:>[ \t]?)*[ \t]*")
+
+
+def _check_block(r: ResponseFile, block: list[tuple[int, str]], problems: list[Problem], links: list[Link]) -> None:
+    """One paragraph (or list item, or quote) as a whole: tags and links may span its lines."""
+    starts, text = [], ""
+    for _, line in block:
+        starts.append(len(text))
+        text += line + "\n"
+
+    def line_at(position: int) -> int:
+        return block[bisect.bisect_right(starts, position) - 1][0]
+
+    # Python-Markdown's link parsing is quadratic in unclosed '[' within a
+    # paragraph (20 000 take minutes): refuse such text before rendering.
+    if text.count("[") > MAX_BRACKETS:
+        problems.append(Problem(r.path, block[0][0],
+            f"the paragraph has more than {MAX_BRACKETS} '[' characters; split it or write '\\[' for a "
+            "literal bracket"))
+        return
+    if "<" not in text and "[" not in text and "`" not in text and "{" not in text:
+        return
+    # Code spans are shown as written: blank them out, keeping positions.
+    text = _CODE_SPAN.sub(lambda m: " " * len(m.group(0)), text) if "`" in text else text
+    if "<" in text:
+        without_autolinks = _AUTOLINK.sub(lambda m: " " * len(m.group(0)), text)
+        for html in _RAW_HTML.finditer(without_autolinks):
+            problems.append(Problem(r.path, line_at(html.start()),
+                f"raw HTML ('{without_autolinks[html.start():html.start() + 12].split('>')[0].strip()}…') is not "
+                "allowed; write Markdown (to show a '<', write '\\<')"))
+            break
+    found: dict[tuple[bool, str], int] = {}
+    if "](" in text:
+        for m in _INLINE_LINK.finditer(text):
+            found.setdefault((m.group(1) == "!", m.group(2)), line_at(m.start()))
+    if "<" in text:
+        for m in _AUTOLINK.finditer(text):
+            found.setdefault((False, m.group(1)), line_at(m.start()))
+    if "]:" in text:
+        for m in _REF_DEF.finditer(text):
+            found.setdefault((False, m.group(1)), line_at(m.start()))
+    if "{" in text:
+        for line_no, line in block:
+            if "{" in line:
+                problems += _check_attributes(r, line_no, line)
+    for (is_image, url), line_no in found.items():  # once each: '[x](<url>)' matches two patterns
+        problem, target = _check_url(r, line_no, url, is_image)
+        if problem:
+            problems.append(problem)
+        elif target:
+            links.append((line_no, url, target))
 
 
 _ATTR_LIST = re.compile(r"\{:?[ ]*([^}\n]*?)[ ]*\}")
