@@ -10,7 +10,7 @@ import yaml
 from .errors import Problem
 from .load import Loaded
 from .render import load_strings
-from .validate import suggest
+from .validate import suggest, suggest_language, suggest_section
 
 
 def new_response(loaded: Loaded, templates: Path, year: str, section: str, unit: str,
@@ -24,7 +24,7 @@ def new_response(loaded: Loaded, templates: Path, year: str, section: str, unit:
     problems = []
     if lang not in languages:
         problems.append(Problem("--lang", None, f"language '{lang}' is unknown; expected one of "
-                                f"{', '.join(languages)}{suggest(lang, languages)}", field="lang"))
+                                f"{', '.join(languages)}{suggest_language(lang, languages)}", field="lang"))
     report = loaded.reports.get(year)
     if report is None or report.data is None:
         years = sorted(loaded.reports)
@@ -34,7 +34,7 @@ def new_response(loaded: Loaded, templates: Path, year: str, section: str, unit:
         numbers = [s["number"] for s in report.data.get("sections", [])]
         if section not in numbers:
             problems.append(Problem("--section", None, f"section '{section}' is not in the {year} report "
-                                    f"({where}/report.yaml){suggest(section, numbers)}", field="section"))
+                                    f"({where}/report.yaml){suggest_section(section, numbers)}", field="section"))
     unit_ids = [u["id"] for u in (loaded.units.data or {}).get("units", [])] if loaded.units else []
     if unit not in unit_ids:
         problems.append(Problem("--unit", None, f"unit '{unit}' is unknown"

@@ -262,6 +262,34 @@ def suggest(value: str, choices: Iterable[str]) -> str:
     return f"; did you mean '{match[0]}'?" if match else ""
 
 
+def suggest_language(value: str, codes: Iterable[str]) -> str:
+    """Like suggest(), knowing that 'swe' and 'fin' (ISO 639-2) are 'sv' and 'fi'."""
+    from babel.core import get_global
+
+    alias = str(get_global("language_aliases").get(value.lower(), "")).split("_")[0]
+    codes = list(codes)
+    return f"; did you mean '{alias}'?" if alias in codes and alias != value else suggest(value, codes)
+
+
+def suggest_section(value: str, numbers: Iterable[str]) -> str:
+    """The nearest section number: the same parent first, then the closest number."""
+    numbers = list(numbers)
+    if not re.fullmatch(r"\d+(\.\d+)*", value):
+        return suggest(value, numbers)
+    parts = [int(n) for n in value.split(".")]
+
+    def distance(number: str) -> tuple[int, int, int]:
+        other = [int(n) for n in number.split(".")]
+        shared = 0
+        while shared < min(len(parts), len(other)) and parts[shared] == other[shared]:
+            shared += 1
+        last = abs(other[-1] - parts[-1]) if len(other) == len(parts) else 99
+        return (-shared, abs(len(other) - len(parts)), last)
+
+    best = min(numbers, key=distance, default=None)
+    return f"; did you mean '{best}'?" if best is not None and distance(best)[0] < 0 else ""
+
+
 # -- data files ---------------------------------------------------------------
 
 
@@ -417,7 +445,7 @@ def check_responses(loaded: Loaded, languages: tuple[str, ...], units: Mapping[s
         if r.lang not in languages:
             problems.append(Problem(r.path, None,
                 f"language '{r.lang}' in the file name is unknown; expected one of "
-                f"{', '.join(languages)}{suggest(r.lang, languages)}", field="language"))
+                f"{', '.join(languages)}{suggest_language(r.lang, languages)}", field="language"))
             continue
         if r.path in bad:
             continue
@@ -433,7 +461,7 @@ def check_responses(loaded: Loaded, languages: tuple[str, ...], units: Mapping[s
         elif known is not None and section not in known:
             problems.append(Problem(r.path, r.meta.line_of(("section",)),
                 f"section '{section}' is not in the {r.year} report (content/{r.year}/report.yaml)"
-                f"{suggest(section, known)}", field="section"))
+                f"{suggest_section(section, known)}", field="section"))
         elif section != r.name_section:
             problems.append(Problem(r.path, r.meta.line_of(("section",)),
                 f"section '{section}' does not agree with the file name; rename the file to "
@@ -658,7 +686,7 @@ def _check_url(r: ResponseFile, line_no: int, url: str, is_image: bool) -> tuple
     if scheme:
         if scheme.group(1).lower() not in ALLOWED_SCHEMES:
             return Problem(r.path, line_no,
-                f"{what} '{url[:40]}': the scheme '{scheme.group(1)}:' is not allowed; "
+                f"{what} '{_short(url)}': the scheme '{scheme.group(1)}:' is not allowed; "
                 f"use {', '.join(s + ':' for s in ALLOWED_SCHEMES)}"), None
         return None, None
     if not url or url.startswith("#"):
@@ -666,16 +694,20 @@ def _check_url(r: ResponseFile, line_no: int, url: str, is_image: bool) -> tuple
     target_path = url.split("#", 1)[0]
     if not target_path.endswith(".md") or is_image:
         return Problem(r.path, line_no,
-            f"{what} '{url[:40]}': only links to other responses (e.g. 2.4-konsernihallinto.fi.md) "
+            f"{what} '{_short(url)}': only links to other responses (e.g. 2.4-konsernihallinto.fi.md) "
             "or full http(s), mailto and tel addresses are allowed"), None
     # The site rewrites links relative to content/<year>/: the target must be a
     # response of some year, written from there (x.md, ./x.md, ../2023/x.md).
     inside = posixpath.normpath(posixpath.join(r.year, target_path)).split("/")
     if len(inside) != 2 or not inside[0].isdigit():
         return Problem(r.path, line_no,
-            f"{what} '{url[:60]}': write links to responses as the file name (2.4-konsernihallinto.fi.md) "
+            f"{what} '{_short(url)}': write links to responses as the file name (2.4-konsernihallinto.fi.md) "
             "or, for another year, ../2023/2.4-konsernihallinto.fi.md"), None
     return None, f"content/{inside[0]}/{inside[1]}"
+
+
+def _short(url: str, limit: int = 60) -> str:
+    return url if len(url) <= limit else url[: limit - 1] + "…"
 
 
 def check_links(loaded: Loaded, links: Mapping[str, list[Link]]) -> list[Problem]:
