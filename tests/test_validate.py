@@ -285,3 +285,20 @@ def test_the_body_digest_ignores_normalisation_line_endings_and_outer_whitespace
     assert body_digest("\n  Kehitys jatkuu.\r\nSeuraava rivi.\n\n") == digest
     assert body_digest("Kehitys jatkuu.\n\nSeuraava rivi.") != digest
     assert body_digest("Tämä on.") == body_digest("Ta\u0308ma\u0308 on.")
+
+
+def test_every_field_of_the_schema_has_a_description_for_editors_tools() -> None:
+    undescribed = []
+
+    def walk(node: object, path: str) -> None:
+        if isinstance(node, dict):
+            for key, sub in node.get("properties", {}).items():
+                if "description" not in sub:
+                    undescribed.append(f"{path}.{key}")
+                walk(sub, f"{path}.{key}")
+            walk(node.get("items"), f"{path}[]")
+            for key, sub in node.get("$defs", {}).items():
+                walk(sub, f"$defs.{key}")
+
+    walk(load_schema(SCHEMA), "")
+    assert undescribed == []

@@ -131,3 +131,30 @@ def test_screenshots_for_review(page: object, base_url: str, width: int, lang: s
     target = SCREENSHOTS / f"section-2.4-{lang}-{width}.png"
     page.screenshot(path=str(target), full_page=False)
     assert target.stat().st_size > 10_000
+
+
+def test_printing_a_section_gives_the_text_and_its_url_without_the_site_chrome(page: object, base_url: str) -> None:
+    page.goto(base_url + "fi/2022/3.4/index.html")
+    page.emulate_media(media="print")
+    assert not page.locator(".site-header").is_visible()
+    assert not page.locator(".site-footer").is_visible()
+    assert not page.locator(".pager").is_visible()
+    url = page.locator(".print-url")
+    assert url.is_visible() and url.inner_text().endswith("/fi/2022/3.4/")
+    assert page.locator("h1").is_visible() and "Uimahalleja" in page.locator("main").inner_text()
+    page.emulate_media(media="screen")
+    assert not url.is_visible() and page.locator(".site-header").is_visible()
+
+
+@pytest.mark.parametrize("rel", ["fi/2022/index.html", "sv/2022/2.4/index.html", "fi/haku/index.html",
+                                 "sv/tillganglighetsutlatande/index.html"])
+def test_the_dark_colour_scheme_passes_axe_too(page: object, base_url: str, rel: str) -> None:
+    from axe_playwright_python.sync_playwright import Axe
+
+    page.emulate_media(color_scheme="dark")
+    page.goto(base_url + rel)
+    assert page.evaluate("matchMedia('(prefers-color-scheme: dark)').matches")
+    assert page.evaluate("getComputedStyle(document.body).backgroundColor") == "rgb(13, 26, 46)"
+    results = Axe().run(page, options={"runOnly": {"type": "tag", "values": WCAG_TAGS}})
+    assert results.response["passes"]
+    assert [(v["id"], [n["target"] for n in v["nodes"]][:3]) for v in results.response["violations"]] == []
