@@ -144,9 +144,10 @@ def build(project: Project, *, preview: bool = False, base_url: str | None = Non
             result.timings["markdown"] = time.perf_counter() - clock
             clock = time.perf_counter()
             problems = render_and_write(renderer, plan.jobs, draft)
-            for path in plan.kept:
-                if not write.keep(draft, path):  # the previous tree lacks it: render it after all
-                    problems += render_and_write(renderer, [renderer.plan(None).job_for(path)], draft)
+            lost = [path for path in plan.kept if not write.keep(draft, path)]
+            if lost:  # the previous tree lacks them (removed by hand?): render them after all
+                everything = {job.info.path: job for job in renderer.plan(None).jobs}
+                problems += render_and_write(renderer, [everything[path] for path in lost], draft)
             if problems:
                 write.abandon_failed(draft)
                 result.problems += problems
@@ -154,18 +155,18 @@ def build(project: Project, *, preview: bool = False, base_url: str | None = Non
                 return result
             for page in extras:
                 write.put(draft, page)
+            kept_folders = []
             if search.enabled() and not preview:
                 say("building the search index")
                 result.timings["search"] = search.build_index(draft.tmp)
-                paths = sorted(paths + [f"{search.BUNDLE}/"])
-            write.prune(draft, paths)
+                kept_folders.append(f"{search.BUNDLE}/")
+            write.prune(draft, paths + kept_folders)
             result.written = write.commit(draft, background=True)
             result.timings["render"] = time.perf_counter() - clock
     cache.put(manifest_key, plan.manifest)
     cache.put(("files", out.name), paths)
     result.paths = paths
     record_fingerprint(out, fingerprint, result)
-    result.paths = paths
     cache.save()
     return result
 

@@ -386,9 +386,6 @@ class Plan:
     def paths(self) -> list[str]:
         return sorted([job.info.path for job in self.jobs] + self.kept)
 
-    def job_for(self, path: str) -> PageJob:
-        return next(job for job in self.jobs if job.info.path == path)
-
 
 def sitemap_entries(base: str, info: PageInfo) -> list[str]:
     """The sitemap lines of one page: its URL and its language alternates."""
