@@ -9,24 +9,24 @@ from __future__ import annotations
 import json
 import os
 import time
-from dataclasses import asdict
-from collections.abc import Callable
-from functools import partial
-
-import jinja2
 from collections import Counter
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from . import search, write
 from .cache import CACHE_DIR, CODE_DIGEST, Cache, digest
 from .errors import ContentError, Problem, errors, sort
 from .load import Loaded, is_ignored, load
 from .model import Site, build_model
-from .render import PageJob, Renderer, TemplateProblem, extra_files, render_markdown, template_problem
-from .validate import validate
-from . import search, write
 from .parallel import pmap
+from .validate import validate
 from .write import WriteStats, build_lock
+
+if TYPE_CHECKING:
+    from .render import PageJob, Renderer
 
 CACHE_NAME = "build"
 HTML_CACHE_NAME = "html"
@@ -112,6 +112,10 @@ def build(project: Project, *, preview: bool = False, base_url: str | None = Non
     if result.failed or result.loaded is None:
         cache.save()  # what was parsed stays parsed, even when the build fails
         return result
+    # Jinja, Python-Markdown and Babel load only when pages are rendered: a check,
+    # or a build that finds nothing changed, starts faster without them.
+    from .render import Renderer, TemplateProblem, extra_files, render_markdown
+
     clock = time.perf_counter()
     site = build_model(result.loaded, preview=preview, base_url=base_url)
     manifest_key = ("pages", out.name)
@@ -246,6 +250,10 @@ def render_and_write(renderer: Renderer, jobs: list[PageJob], draft: write.Draft
 
 
 def _render_one(renderer: Renderer, draft: write.Draft, job: PageJob) -> bool | Problem:
+    import jinja2
+
+    from .render import template_problem
+
     try:
         page = renderer.render(job)
     except jinja2.TemplateError as exc:

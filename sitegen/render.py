@@ -12,15 +12,16 @@ from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import Any
-from xml.sax.saxutils import escape as xml_escape
+from html import escape
 
 import jinja2
 from babel.dates import format_date
 from markupsafe import Markup
 
 from . import markup
-from .cache import CODE_DIGEST, Cache, digest, tree_digest
+from .cache import CACHE_DIR, CODE_DIGEST, Cache, digest, tree_digest
 from .errors import Problem
+from .write import Page
 from .parallel import pmap
 from .load import parse_yaml, read_text
 from .model import Report, Response, Section, Site, Unit, Text
@@ -36,14 +37,6 @@ PREVIEW_CONTENT_SECURITY_POLICY = CONTENT_SECURITY_POLICY.replace(
     "script-src 'self'", "script-src 'self' 'unsafe-inline'").replace("connect-src 'self'", "connect-src 'self' ws: wss:")
 """The preview relaxes the policy for livereload's injected inline script and its websocket."""
 STATIC_DIR = "static"
-
-
-@dataclass(frozen=True)
-class Page:
-    """One output file: its path below site/ and its bytes."""
-
-    path: str
-    data: bytes
 
 
 @dataclass(frozen=True)
@@ -93,9 +86,16 @@ def load_strings(templates: Path, root: Path, languages: Iterable[str]) -> dict[
     return strings
 
 
-def make_environment(templates: Path) -> jinja2.Environment:
-    """Jinja with autoescaping and StrictUndefined: a typo in a template fails the build."""
+def make_environment(templates: Path, bytecode: Path | None = None) -> jinja2.Environment:
+    """Jinja with autoescaping and StrictUndefined: a typo in a template fails the build.
+
+    With `bytecode`, compiled templates are kept there between builds (Jinja checks
+    each template's modification time before reusing its bytecode).
+    """
+    if bytecode is not None:
+        bytecode.mkdir(parents=True, exist_ok=True)
     return jinja2.Environment(
+        bytecode_cache=jinja2.FileSystemBytecodeCache(str(bytecode)) if bytecode is not None else None,
         loader=jinja2.FileSystemLoader(templates),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
@@ -167,7 +167,7 @@ class Renderer:
         self.html: dict[tuple[str, str], str] = dict(html or {})
         self.codes = [lang.code for lang in site.languages]
         self.strings = load_strings(templates, root, self.codes)
-        self.env = make_environment(templates)
+        self.env = make_environment(templates, root / CACHE_DIR / "jinja")
         self.locales = {lang.code: lang.locale for lang in site.languages}
         self.fragments: dict[tuple[int, str, str], Markup] = {}
         self.global_key = digest(CODE_DIGEST, tree_digest(p for p in templates.rglob("*") if p.is_file()),
@@ -391,12 +391,16 @@ def sitemap_entries(base: str, info: PageInfo) -> list[str]:
     """The sitemap lines of one page: its URL and its language alternates."""
     if info.kind in ("root", "notfound", "search"):
         return []
-    lines = [f"  <url><loc>{xml_escape(absolute(base, info.path))}</loc>"]
+    lines = [f"  <url><loc>{_xml(absolute(base, info.path))}</loc>"]
     for code, path in info.alternates.items():
-        lines.append(f'    <xhtml:link rel="alternate" hreflang="{code}" href="{xml_escape(absolute(base, path))}"/>')
-    lines.append(f'    <xhtml:link rel="alternate" hreflang="x-default" href="{xml_escape(base)}"/>')
+        lines.append(f'    <xhtml:link rel="alternate" hreflang="{code}" href="{_xml(absolute(base, path))}"/>')
+    lines.append(f'    <xhtml:link rel="alternate" hreflang="x-default" href="{_xml(base)}"/>')
     lines.append("  </url>")
     return ["\n".join(lines)]
+
+
+def _xml(text: str) -> str:
+    return escape(text, quote=True)
 
 
 def sitemap_page(entries: list[str]) -> Page:

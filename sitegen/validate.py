@@ -6,33 +6,40 @@ the offending key and, for near misses, suggests the nearest valid value.
 
 from __future__ import annotations
 
-import difflib
 import bisect
+import difflib
 import posixpath
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache, partial
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jsonschema
 import yaml
-from babel import Locale
 
 from .cache import Cache, digest
 from .errors import Problem, sort
 from .load import Document, KeyPath, Loaded, ResponseFile, _name, body_digest
 from .parallel import pmap
 
+if TYPE_CHECKING:
+    import jsonschema
+
 TRANSLATION_FIELDS = ("translation_of", "source_digest", "reviewed")
 
 
 @cache
-def load_schema(path: Path) -> dict[str, Any]:
-    """Read schema.yaml and check it against the JSON Schema metaschema (a bad schema is our bug)."""
+def load_schema(path: Path, checked: bool = False) -> dict[str, Any]:
+    """Read schema.yaml and check it against the JSON Schema metaschema (a bad schema is our bug).
+
+    `checked`: this very schema passed the check before (the cache says so), skip it.
+    """
     schema: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
-    jsonschema.Draft202012Validator.check_schema(schema)
+    if not checked:
+        import jsonschema  # loaded on first use: a build that reuses its cache may never need it
+
+        jsonschema.Draft202012Validator.check_schema(schema)
     return schema
 
 
@@ -53,13 +60,14 @@ def validate(loaded: Loaded, schema_path: Path, cache: Cache | None = None) -> l
     The checks of one file depend only on its text and the schema, so a file
     unchanged since the last build reuses its result from `cache`.
     """
-    schema = load_schema(schema_path)
-    problems = list(loaded.problems)
-    links = file_checks(loaded.responses, schema, digest(schema_path.read_bytes()), cache or Cache.disabled())
-    for file_problems, _ in links.values():
-        problems += file_problems
     cache = cache or Cache.disabled()
     schema_key = digest(schema_path.read_bytes())
+    schema = load_schema(schema_path, checked=cache.get(("schema-ok", schema_key)) is not None)
+    cache.put(("schema-ok", schema_key), True)
+    problems = list(loaded.problems)
+    links = file_checks(loaded.responses, schema, schema_key, cache)
+    for file_problems, _ in links.values():
+        problems += file_problems
     for doc, kind in [(loaded.settings, "settings"), (loaded.units, "units"), (loaded.accessibility, "accessibility"),
                       *((doc, "report") for doc in loaded.reports.values())]:
         if doc is not None:
@@ -146,6 +154,8 @@ _validators: dict[tuple[int, str | None], jsonschema.protocols.Validator] = {}
 def _validator(key: int, schema: Mapping[str, Any], kind: str | None) -> jsonschema.protocols.Validator:
     """One validator per schema and kind, built once (building one costs more than using it)."""
     if (key, kind) not in _validators:
+        import jsonschema
+
         target = dict(schema) if kind is None else {
             k: v for k, v in schema.items() if k not in ("required", "properties", "additionalProperties", "type")
         } | {"$ref": f"#/$defs/{kind}"}
@@ -530,6 +540,8 @@ def check_responses(loaded: Loaded, languages: tuple[str, ...], units: Mapping[s
 @cache
 def language_name(code: str) -> str:
     """The English name of a language, for messages (fi → Finnish)."""
+    from babel import Locale
+
     try:
         return str(Locale.parse(code).english_name)
     except (ValueError, TypeError):

@@ -22,11 +22,18 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .render import Page
 
 BUILDS_DIR = ".builds"
 TMP_PREFIX = "tmp-"
 TRASH_PREFIX = "old-"
+
+
+@dataclass(frozen=True)
+class Page:
+    """One output file: its path below site/ and its bytes."""
+
+    path: str
+    data: bytes
 
 
 @dataclass(frozen=True)
