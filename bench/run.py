@@ -171,11 +171,10 @@ class BenchError(RuntimeError):
     pass
 
 
-def run_cli(args: list[str], root: Path, env: dict[str, str]) -> Sample:
-    """One cold `python build.py ARGS --root ROOT`, timed from start to exit; fails on a non-zero exit."""
-    command = [PYTHON, str(BUILD_PY), *args, "--root", str(root)]
+def timed(command: list[str], cwd: Path, env: dict[str, str], what: str) -> tuple[float, float, int, bytes, bytes]:
+    """Run a command to its exit: (wall seconds, peak RSS MiB of its process tree, exit code, stdout, stderr)."""
     started = time.perf_counter()
-    proc = subprocess.Popen(command, cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     memory = PeakRSS(proc.pid)
     try:
         out, err = proc.communicate(timeout=BUILD_TIMEOUT)
@@ -183,12 +182,17 @@ def run_cli(args: list[str], root: Path, env: dict[str, str]) -> Sample:
         proc.kill()
         proc.communicate()
         memory.stop()
-        raise BenchError(f"{' '.join(args)} took more than {BUILD_TIMEOUT} s") from None
-    seconds = time.perf_counter() - started
-    peak = memory.stop()
-    if proc.returncode != 0:
+        raise BenchError(f"{what} took more than {BUILD_TIMEOUT} s") from None
+    return time.perf_counter() - started, memory.stop(), proc.returncode, out, err
+
+
+def run_cli(args: list[str], root: Path, env: dict[str, str]) -> Sample:
+    """One cold `python build.py ARGS --root ROOT`, timed from start to exit; fails on a non-zero exit."""
+    seconds, peak, code, out, err = timed([PYTHON, str(BUILD_PY), *args, "--root", str(root)], root, env,
+                                          " ".join(args))
+    if code != 0:
         tail = "\n".join((err or out).decode("utf-8", "replace").strip().splitlines()[-15:])
-        raise BenchError(f"`build.py {' '.join(args)}` exited with {proc.returncode}:\n{tail}")
+        raise BenchError(f"`build.py {' '.join(args)}` exited with {code}:\n{tail}")
     lines = (err or out).decode("utf-8", "replace").strip().splitlines()
     return Sample(seconds, peak, lines[-1] if lines else "")
 
@@ -424,19 +428,9 @@ def bench_search(n: int, runs: int, root: Path, search: SearchStep, env: dict[st
         for i in range(runs):
             shutil.rmtree(site / "pagefind", ignore_errors=True)
             command = [*search.command, "--site", str(site), "--output-subdir", "pagefind", "--silent"]
-            started = time.perf_counter()
-            proc = subprocess.Popen(command, cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-            memory = PeakRSS(proc.pid)
-            try:
-                _, err = proc.communicate(timeout=BUILD_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.communicate()
-                memory.stop()
-                raise BenchError(f"the search indexer took more than {BUILD_TIMEOUT} s") from None
-            seconds, peak = time.perf_counter() - started, memory.stop()
-            if proc.returncode != 0:
-                row.note = f"indexer failed ({proc.returncode}): {err.decode('utf-8', 'replace').strip()[-200:]}"
+            seconds, peak, code, _, err = timed(command, root, env, "the search indexer")
+            if code != 0:
+                row.note = f"indexer failed ({code}): {err.decode('utf-8', 'replace').strip()[-200:]}"
                 return row
             row.samples.append(Sample(seconds, peak))
             log(f"  {row.scenario:<22} run {i + 1}/{runs}: {seconds:.3f} s, {peak:.0f} MiB")
