@@ -22,6 +22,7 @@ from typing import Any
 
 import watchfiles
 from livereload import Server
+from livereload.handlers import StaticFileHandler
 from livereload.watcher import Watcher
 from tornado.ioloop import IOLoop
 
@@ -179,6 +180,21 @@ class Rebuilder:
                        self.project.preview)
 
 
+class SnapshotFileHandler(StaticFileHandler):  # type: ignore[misc]
+    """Reads each file once per request, so a page replaced while it is being sent
+    goes out whole, old or new (tornado would otherwise take the size of one and the
+    bytes of the other)."""
+
+    def get_content_size(self) -> int:
+        with open(self.absolute_path, "rb") as handle:
+            self._snapshot = handle.read()
+        return len(self._snapshot)
+
+    def get_content(self, abspath: str, start: int | None = None,  # type: ignore[override]
+                    end: int | None = None) -> bytes:
+        return self._snapshot[start:end]
+
+
 class InotifyWatcher(Watcher):  # type: ignore[misc]
     """A livereload watcher fed by watchfiles: rebuild on change, then tell browsers to reload."""
 
@@ -221,5 +237,6 @@ def serve(project: pipeline.Project, host: str = "127.0.0.1", port: int = 8000,
     rebuild = Rebuilder(project, base_url or f"http://{host}:{port}/", say)
     rebuild()
     server = Server(watcher=InotifyWatcher(watched(project), rebuild))
+    server.SFH = SnapshotFileHandler
     say(f"Serving the preview (drafts included) on http://{host}:{port}/ - press Ctrl+C to stop.")
     server.serve(host=host, port=port, root=str(project.preview), restart_delay=0)
