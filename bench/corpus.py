@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from sitegen.validate import body_digest  # noqa: E402 (needs the repository root on sys.path)
+from sitegen.load import body_digest  # noqa: E402 (needs the repository root on sys.path)
 
 LAST_YEAR = 2022
 """The newest report year; older years count back from it."""

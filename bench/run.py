@@ -28,7 +28,6 @@ import hashlib
 import os
 import platform
 import random
-import re
 import shutil
 import signal
 import socket

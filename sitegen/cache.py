@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
-from collections.abc import Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -82,6 +82,14 @@ class Cache:
         value = self.old.get(key)
         if value is not None:
             self.new[key] = value
+        return value
+
+    def remember(self, key: Hashable, compute: Callable[[], Any]) -> Any:
+        """The value under `key`, computed and stored when missing."""
+        value = self.get(key)
+        if value is None:
+            value = compute()
+            self.put(key, value)
         return value
 
     def put(self, key: Hashable, value: Any) -> None:

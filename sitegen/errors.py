@@ -37,14 +37,6 @@ class Problem:
         return Problem(self.path, self.line, self.message, self.field, "error")
 
 
-class ContentError(Exception):
-    """Raised by a stage when the content has errors; carries every problem found."""
-
-    def __init__(self, problems: Iterable[Problem]) -> None:
-        self.problems = sort(problems)
-        super().__init__(f"{len(self.problems)} problem(s) in the content")
-
-
 def sort(problems: Iterable[Problem]) -> list[Problem]:
     """Problems in reading order: by file, line and message."""
     return sorted(problems, key=Problem.sort_key)

@@ -124,16 +124,15 @@ def load(root: Path, content_dir: str = "content", cache: Cache | None = None) -
         raw = read_bytes(path, shown, problems)
         if raw is None:
             return None
-        key = ("data", shown, digest(raw))
-        parsed = (cache or Cache.disabled()).get(key)
-        if parsed is None:
+        def parse() -> tuple[Document | None, list[Problem]]:
             probs: list[Problem] = []
             text = decode(raw, shown, probs)
-            doc = parse_yaml(text, shown) if text is not None else (None, [])
-            parsed = (doc[0], probs + doc[1])
-            (cache or Cache.disabled()).put(key, parsed)
-        problems.extend(parsed[1])
-        return parsed[0]
+            doc, more = parse_yaml(text, shown) if text is not None else (None, [])
+            return doc, probs + more
+
+        doc, probs = (cache or Cache.disabled()).remember(("data", shown, digest(raw)), parse)
+        problems.extend(probs)
+        return doc
 
     settings = units = accessibility = None
     reports: dict[str, Document] = {}

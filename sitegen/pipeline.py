@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from . import search, write
 from .cache import CACHE_DIR, CODE_DIGEST, Cache, digest
-from .errors import ContentError, Problem, errors, sort
+from .errors import Problem, errors, sort
 from .load import Loaded, is_ignored, load
 from .model import Site, build_model
 from .parallel import pmap
@@ -131,8 +131,6 @@ def build(project: Project, *, preview: bool = False, base_url: str | None = Non
         tree = write.current_tree(out)
         extras = [plan.sitemap, *extra_files(site, project.templates, renderer.strings)]
         paths = sorted(plan.paths + [p.path for p in extras])
-        if tree is None:  # the previous tree is gone: every page must be rendered
-            plan = renderer.plan(None)
         if (tree is not None and not plan.jobs and cache.get(("files", out.name)) == paths
                 and all(write.same_bytes(tree / p.path, p.data) for p in extras)):
             # Nothing changed: site/ stays exactly as it is, not even relinked.
@@ -262,11 +260,3 @@ def _render_one(renderer: Renderer, draft: write.Draft, job: PageJob) -> bool | 
     written = write.put(draft, page)
     draft.written, draft.kept = before  # counted by the caller, which also sees the workers' results
     return written
-
-
-def build_or_raise(project: Project, **options: object) -> Result:
-    """build(), raising ContentError when it fails (for callers that prefer exceptions)."""
-    result = build(project, **options)  # type: ignore[arg-type]
-    if result.failed:
-        raise ContentError(result.problems)
-    return result

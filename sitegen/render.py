@@ -24,7 +24,7 @@ from .errors import Problem
 from .write import Page
 from .parallel import pmap
 from .load import parse_yaml, read_text
-from .model import Report, Response, Section, Site, Unit, Text
+from .model import Report, Response, Site, Unit, Text
 
 STRINGS_FILE = "strings.yaml"
 CONTENT_SECURITY_POLICY = (
@@ -364,10 +364,6 @@ class Renderer:
             csp=PREVIEW_CONTENT_SECURITY_POLICY if self.site.preview else CONTENT_SECURITY_POLICY, **job.context,
         )
         return Page(info.path, html.encode("utf-8"))
-
-    def sitemap(self, jobs: Iterable[PageJob]) -> Page:
-        """sitemap.xml for these pages."""
-        return sitemap_page([e for job in jobs for e in sitemap_entries(self.site.base_url, job.info)])
 
 
 @dataclass(frozen=True)

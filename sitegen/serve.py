@@ -55,7 +55,6 @@ class Rebuilder:
         self.base_url = base_url
         self.out = out
         self.lock = threading.Lock()
-        self.last_problems: list[Problem] = []
         self.warm: pipeline.Result | None = None
         """The last good full build: the quick path patches it for body-only edits."""
 
@@ -72,7 +71,6 @@ class Rebuilder:
                          f"{', '.join(sorted({Path(p).name for p in changed}))}.")
                 return True
             result = pipeline.build(self.project, preview=True, base_url=self.base_url)
-            self.last_problems = result.problems
             self.warm = None if result.failed or result.renderer is None else result
             if result.problems:
                 self.out(format_problems(result.problems))

@@ -13,8 +13,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from .errors import Problem
-from .load import Loaded, ResponseFile, decode, load, rel
-from .validate import body_digest
+from .load import Loaded, ResponseFile, body_digest, decode, load, rel
 
 
 @dataclass(frozen=True)

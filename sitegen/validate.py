@@ -11,16 +11,15 @@ import difflib
 import posixpath
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from functools import cache, partial
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from .cache import Cache, digest
 from .errors import Problem, sort
-from .load import Document, KeyPath, Loaded, ResponseFile, _name, body_digest
+from .load import Document, KeyPath, Loaded, ResponseFile, _name
 from .parallel import pmap
 
 if TYPE_CHECKING:
@@ -43,17 +42,6 @@ def load_schema(path: Path, checked: bool = False) -> dict[str, Any]:
     return schema
 
 
-
-
-@dataclass(frozen=True)
-class Validated:
-    """The loaded content, once it has no errors (warnings may remain)."""
-
-    loaded: Loaded
-    languages: tuple[str, ...]
-    problems: tuple[Problem, ...]
-
-
 def validate(loaded: Loaded, schema_path: Path, cache: Cache | None = None) -> list[Problem]:
     """Every problem in the loaded content: each file on its own, then the rules across files.
 
@@ -71,8 +59,8 @@ def validate(loaded: Loaded, schema_path: Path, cache: Cache | None = None) -> l
     for doc, kind in [(loaded.settings, "settings"), (loaded.units, "units"), (loaded.accessibility, "accessibility"),
                       *((doc, "report") for doc in loaded.reports.values())]:
         if doc is not None:
-            problems += cached(cache, ("data", doc.path, repr(doc.data), schema_key),
-                               lambda d=doc, k=kind: check_schema(d, schema, k))
+            problems += cache.remember(("data-check", doc.path, repr(doc.data), schema_key),
+                                       lambda d=doc, k=kind: check_schema(d, schema, k))
     bad = {p.path for p in problems if p.severity == "error"}
     languages = settings_languages(loaded.settings, bad)
     units = known_units(loaded.units, bad)
@@ -90,15 +78,6 @@ def validate(loaded: Loaded, schema_path: Path, cache: Cache | None = None) -> l
     problems += check_responses(loaded, languages, units, sections, bad)
     problems += check_links(loaded, {path: found for path, (_, found) in links.items()})
     return sort(problems)
-
-
-def cached(cache: Cache, key: tuple[str, ...], compute: Any) -> Any:
-    """cache[key], computed and stored when missing."""
-    value = cache.get(key)
-    if value is None:
-        value = compute()
-        cache.put(key, value)
-    return value
 
 
 Link = tuple[int, str, str]
@@ -448,7 +427,6 @@ def check_responses(loaded: Loaded, languages: tuple[str, ...], units: Mapping[s
         return problems
     original = languages[0]
     by_key: dict[tuple[str, str, str, str], ResponseFile] = {}
-    by_path = {r.path: r for r in loaded.responses}
     by_name = {(r.year, r.name_section, r.name_unit, r.lang) for r in loaded.responses}
     for r in loaded.responses:
         meta = r.meta.data if isinstance(r.meta.data, dict) else {}
@@ -741,15 +719,3 @@ def check_links(loaded: Loaded, links: Mapping[str, list[Link]]) -> list[Problem
 
 def _meta(r: ResponseFile) -> Mapping[str, Any]:
     return r.meta.data if isinstance(r.meta.data, dict) else {}
-
-
-def resolve_link(source: str, target: str) -> str:
-    """The content path a relative link in `source` points to (normalised, posix)."""
-    parts: list[str] = []
-    for part in (PurePosixPath(source).parent / target).parts:
-        if part == "..":
-            if parts:
-                parts.pop()
-        elif part != ".":
-            parts.append(part)
-    return "/".join(parts)

@@ -202,13 +202,6 @@ def remove_tree(path: Path, background: bool) -> None:
     shutil.rmtree(path, ignore_errors=True)
 
 
-def abandon(draft: Draft, files: int) -> WriteStats:
-    """Nothing changed: drop the draft and leave site/, all `files` of it, exactly as it was."""
-    shutil.rmtree(draft.tmp, ignore_errors=True)
-    assert draft.previous is not None
-    return WriteStats(0, files, draft.previous)
-
-
 def abandon_failed(draft: Draft) -> None:
     """The build failed while writing: drop the draft; site/ was never touched."""
     shutil.rmtree(draft.tmp, ignore_errors=True)

@@ -11,7 +11,7 @@ import pytest
 
 from conftest import ROOT, SiteDir
 from sitegen import cli, pipeline
-from sitegen.validate import body_digest
+from sitegen.load import body_digest
 
 BAD_UNIT = "content/2021/2.2-tilapalvelut-liikelaitos.fi.md"
 ORIGINAL = "content/2021/1.1-konsernihallinto.fi.md"

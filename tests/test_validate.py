@@ -9,7 +9,8 @@ import yaml
 from conftest import ROOT, SiteDir
 from sitegen.errors import Problem, sort
 from sitegen.load import load
-from sitegen.validate import body_digest, load_schema, suggest, validate
+from sitegen.load import body_digest
+from sitegen.validate import load_schema, suggest, validate
 
 SCHEMA = ROOT / "schema.yaml"
 FI = "content/2021/2.2-tilapalvelut-liikelaitos.fi.md"
