@@ -136,7 +136,7 @@ def build(project: Project, *, preview: bool = False, base_url: str | None = Non
             # Nothing changed: site/ stays exactly as it is, not even relinked.
             result.written = write.WriteStats(0, len(paths), tree)
         else:
-            draft = write.begin(out, clone=True)
+            draft = write.begin(out, reuse=True)
             clock = time.perf_counter()
             say(f"rendering {len(plan.jobs)} changed pages ({sum(len(j.texts) for j in plan.jobs)} response texts)")
             renderer.html = render_markdown(
@@ -146,7 +146,8 @@ def build(project: Project, *, preview: bool = False, base_url: str | None = Non
             result.timings["markdown"] = time.perf_counter() - clock
             clock = time.perf_counter()
             problems = render_and_write(renderer, plan.jobs, draft)
-            lost = [path for path in plan.kept if not write.keep(draft, path)]
+            versions = plan.versions
+            lost = [path for path in plan.kept if not write.keep(draft, path, versions[path])]
             if lost:  # the previous tree lacks them (removed by hand?): render them after all
                 everything = {job.info.path: job for job in renderer.plan(None).jobs}
                 problems += render_and_write(renderer, [everything[path] for path in lost], draft)
@@ -157,12 +158,13 @@ def build(project: Project, *, preview: bool = False, base_url: str | None = Non
                 return result
             for page in extras:
                 write.put(draft, page)
-            kept_folders = []
+            folders = []
             if search.enabled() and not preview:
                 say("building the search index")
                 result.timings["search"] = search.build_index(draft.tmp)
-                kept_folders.append(f"{search.BUNDLE}/")
-            write.prune(draft, paths + kept_folders)
+                folders.append(f"{search.BUNDLE}/")
+                write.add_folder(draft, folders[-1])
+            write.prune(draft, paths + folders)
             result.written = write.commit(draft, background=True)
             result.timings["render"] = time.perf_counter() - clock
     cache.put(manifest_key, plan.manifest)
@@ -241,6 +243,8 @@ def render_and_write(renderer: Renderer, jobs: list[PageJob], draft: write.Draft
     if isinstance(first, Problem):
         return [first]
     results = pmap(partial(_render_one, renderer, draft), jobs[1:])
+    for job in jobs[1:]:  # what the workers put in their copies of the draft
+        draft.files[job.info.path] = job.key
     problems = [r for r in results if isinstance(r, Problem)]
     draft.written += sum(1 for r in results if r is True) + (first is True)
     draft.kept += sum(1 for r in results if r is False) + (first is False)
@@ -257,6 +261,6 @@ def _render_one(renderer: Renderer, draft: write.Draft, job: PageJob) -> bool | 
     except jinja2.TemplateError as exc:
         return template_problem(exc, renderer.templates)
     before = (draft.written, draft.kept)
-    written = write.put(draft, page)
+    written = write.put(draft, page, job.key)
     draft.written, draft.kept = before  # counted by the caller, which also sees the workers' results
     return written

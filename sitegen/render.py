@@ -382,6 +382,14 @@ class Plan:
     def paths(self) -> list[str]:
         return sorted([job.info.path for job in self.jobs] + self.kept)
 
+    @property
+    def versions(self) -> dict[str, str]:
+        """The key of every page: what the written file's version is."""
+        versions = dict(self.manifest["site"])
+        for year in self.manifest["years"].values():
+            versions.update(year["pages"])
+        return versions
+
 
 def sitemap_entries(base: str, info: PageInfo) -> list[str]:
     """The sitemap lines of one page: its URL and its language alternates."""

@@ -12,7 +12,6 @@ from __future__ import annotations
 import dataclasses
 import html
 import json
-import os
 import sys
 import threading
 import time
@@ -26,11 +25,12 @@ from livereload.handlers import StaticFileHandler
 from livereload.watcher import Watcher
 from tornado.ioloop import IOLoop
 
-from . import pipeline
+from . import pipeline, write
 from .errors import Problem, format_problems
 from .load import ResponseFile, is_ignored, read_response, rel
 from .model import build_model
 from .render import PREVIEW_STATUS, render_markdown, section_path, unit_path
+from .write import Page
 from .validate import check_file, load_schema
 
 LIVERELOAD_NOW = "__livereload__"
@@ -121,7 +121,6 @@ class Rebuilder:
             new_reports.get(r.year, r) for r in self.warm.site.reports))
         renderer.site = site
         touched = {(f.year, f.name_section, f.name_unit) for f in fresh.values()}
-        tree = self.project.preview.resolve()
         warnings = []
         for report in site.reports:
             hit = [r for r in report.responses if (str(r.year), r.section, r.unit.id) in touched]
@@ -142,12 +141,9 @@ class Rebuilder:
                     for job in renderer.report_jobs(lang, report, structure, only=paths.__contains__)]
             renderer.html.update(render_markdown(t for job in jobs for t in job.texts
                                                  if (t[0].digest, str(t[1])) not in renderer.html))
-            for job in jobs:
-                page = renderer.render(job)
-                target = tree / page.path
-                tmp = target.with_name(f".{target.name}.tmp")
-                tmp.write_bytes(page.data)
-                os.replace(tmp, target)  # a new file: trees sharing the old one by hard link keep it
+            pages = [renderer.render(job) for job in jobs]
+            with write.build_lock(self.project.preview):
+                write.replace_in_place(self.project.preview, pages)
         self.warm.loaded, self.warm.site = loaded, site
         return warnings
 
@@ -160,21 +156,18 @@ class Rebuilder:
             return
         data = json.loads(target.read_text(encoding="utf-8"))
         data["problems"] = lines
-        tmp = target.with_suffix(".tmp")
-        tmp.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
-        os.replace(tmp, target)
+        page = Page(PREVIEW_STATUS, json.dumps(data, ensure_ascii=False, indent=1).encode("utf-8"))
+        with write.build_lock(self.project.preview):
+            write.replace_in_place(self.project.preview, [page])
 
     def write_fallback(self, lines: list[str]) -> None:
         """No good build yet: serve a page listing the problems."""
-        from .write import build_lock, write_site
-        from .render import Page
-
         body = "\n".join(html.escape(line) for line in lines)
         page = (f"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Build failed</title></head>"
                 f"<body><h1>The site could not be built</h1><pre>{body}</pre></body></html>")
         status = json.dumps({"heading": "", "note": "", "problems": lines})
-        with build_lock(self.project.preview):
-            write_site([Page("index.html", page.encode()), Page(PREVIEW_STATUS, status.encode())],
+        with write.build_lock(self.project.preview):
+            write.write_site([Page("index.html", page.encode()), Page(PREVIEW_STATUS, status.encode())],
                        self.project.preview)
 
 

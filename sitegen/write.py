@@ -3,16 +3,26 @@
 site/ is a symbolic link to a complete tree under .builds/. A build writes a
 new tree beside the old one and flips the link with one rename, so there is no
 moment in which site/ is missing or half-written, and a failed or killed build
-leaves the previous site as it was. Files whose bytes did not change are
-hard-linked from the previous tree rather than written again: their mtimes
-stay, which keeps deploys and rsync cheap, and the new tree still never shares
-a file that is being written.
+leaves the previous site as it was.
+
+The new tree is not written from nothing. Each tree has a manifest beside it
+(`site-7.files.json`): every file's path and version (the page key that
+determines its bytes, or a digest of the bytes). The tree replaced by the last
+swap is kept as the *spare*; the next build renames it to a draft and brings
+it up to date by touching only the files whose version differs, so a
+one-page change costs a few file operations rather than a copy of thousands.
+Files whose bytes did not change are hard-linked from the published tree
+rather than written again: their mtimes stay, which keeps deploys and rsync
+cheap. Trees share files only by hard link and a file is always replaced,
+never written into, so no build ever changes a byte of the published tree.
 """
 
 from __future__ import annotations
 
 import errno
 import fcntl
+import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -26,6 +36,10 @@ from pathlib import Path
 BUILDS_DIR = ".builds"
 TMP_PREFIX = "tmp-"
 TRASH_PREFIX = "old-"
+SPARE = "spare"
+MANIFEST_SUFFIX = ".files.json"
+UNKNOWN = ""
+"""The version of a file whose bytes no build recorded (rewritten in place by the preview)."""
 
 
 @dataclass(frozen=True)
@@ -41,7 +55,7 @@ class WriteStats:
     written: int
     """Files whose bytes changed (or are new)."""
     kept: int
-    """Files identical to the previous build, linked, not rewritten."""
+    """Files identical to the previous build, linked or left in place, not rewritten."""
     tree: Path
 
 
@@ -71,6 +85,39 @@ def current_tree(site: Path) -> Path | None:
     return site if site.is_dir() else None
 
 
+def version_of(data: bytes) -> str:
+    """The version of a file known only by its bytes."""
+    return hashlib.sha256(data).hexdigest()[:32]
+
+
+# -- manifests ------------------------------------------------------------------------------------
+
+
+def manifest_path(tree: Path) -> Path:
+    return tree.with_name(tree.name + MANIFEST_SUFFIX)
+
+
+def read_manifest(tree: Path | None) -> dict[str, str] | None:
+    """path → version of every file in `tree`, or None when no build recorded it."""
+    if tree is None:
+        return None
+    try:
+        files = json.loads(manifest_path(tree).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return files if isinstance(files, dict) else None
+
+
+def _write_manifest(tree: Path, files: dict[str, str]) -> None:
+    target = manifest_path(tree)
+    tmp = target.with_name(f".{target.name}.tmp")
+    tmp.write_text(json.dumps(files, sort_keys=True, separators=(",", ":")), encoding="utf-8")
+    os.replace(tmp, target)
+
+
+# -- drafts ---------------------------------------------------------------------------------------
+
+
 @dataclass
 class Draft:
     """A new tree being written beside the current one; nothing is visible until `commit`."""
@@ -80,35 +127,49 @@ class Draft:
     tmp: Path
     number: int
     previous: Path | None
+    files: dict[str, str]
+    """What the draft holds now: path → version."""
+    previous_files: dict[str, str]
+    """What the published tree holds (empty when unknown)."""
     written: int = 0
     kept: int = 0
-    cloned: bool = False
-    """The tree started as a hard-linked copy of the previous one."""
+    reused: str = "new"
+    """How the draft started: "new" (empty), "spare" (the tree before last) or "clone" (a copy of the current)."""
     dirs: set[Path] = field(default_factory=set)
-    """Folders already made in the draft (one mkdir per folder, not per file)."""
+    """Folders known to exist in the draft (one mkdir per folder, not per file)."""
 
 
-def begin(site: Path, clone: bool = False) -> Draft:
+def begin(site: Path, reuse: bool = False) -> Draft:
     """Start a new tree for `site` (call under build_lock); clears trees left by killed builds.
 
-    With `clone`, the new tree starts as a hard-linked copy of the current one
-    (one `cp -al`, much faster than linking file by file), and pages then
-    replace files in it without touching the current tree.
+    With `reuse`, the draft starts as the spare tree when it has a manifest, or
+    else as a hard-linked copy of the current tree (one `cp -al`); pages then
+    replace only the files whose version differs.
     """
     builds = builds_dir(site)
     builds.mkdir(parents=True, exist_ok=True)
     previous = current_tree(site)
-    clean_stale(builds, keep=previous)
+    previous_files = read_manifest(previous) or {}
+    spare = builds / SPARE
+    spare_files = read_manifest(spare) if reuse and spare.is_dir() else None
+    clean_stale(builds, keep=[p for p in (previous, spare if spare_files is not None else None) if p is not None])
     number = _next_number(builds)
     tmp = builds / f"{TMP_PREFIX}{number}"
-    cloned = False
-    if clone and previous is not None and sys.platform.startswith("linux") and shutil.which("cp"):
-        cloned = subprocess.run(["cp", "-al", str(previous), str(tmp)], capture_output=True).returncode == 0
-        if not cloned:
+    how, files = "new", {}
+    if spare_files is not None:
+        # From here on the spare is a draft: a build killed now leaves it to clean_stale.
+        manifest_path(spare).unlink()
+        spare.rename(tmp)
+        how, files = "spare", spare_files
+    elif (reuse and previous is not None and previous_files and sys.platform.startswith("linux")
+          and shutil.which("cp")):
+        if subprocess.run(["cp", "-al", str(previous), str(tmp)], capture_output=True).returncode == 0:
+            how, files = "clone", dict(previous_files)
+        else:
             shutil.rmtree(tmp, ignore_errors=True)
-    if not cloned:
+    if how == "new":
         tmp.mkdir()
-    return Draft(site, builds, tmp, number, previous, cloned=cloned)
+    return Draft(site, builds, tmp, number, previous, files, previous_files, reused=how)
 
 
 def _folder(draft: Draft, target: Path) -> None:
@@ -117,18 +178,28 @@ def _folder(draft: Draft, target: Path) -> None:
         draft.dirs.add(target.parent)
 
 
-def put(draft: Draft, page: Page) -> bool:
-    """Add a page to the draft; an identical file of the previous tree is linked, not rewritten."""
+def put(draft: Draft, page: Page, version: str | None = None) -> bool:
+    """Add a page to the draft; returns True when its bytes had to be written.
+
+    `version` (default: a digest of the bytes) names the page's content: a draft
+    file of the same version stays as it is, and a published file of the same
+    version or the same bytes is linked, not rewritten.
+    """
+    version = version or version_of(page.data)
     target = draft.tmp / page.path
-    if draft.cloned:
-        if same_bytes(target, page.data):
+    held = draft.files.get(page.path)
+    if held is not None:
+        if held == version != UNKNOWN:
             draft.kept += 1
             return False
-        # The file is shared with the current tree: replace it, never write into it.
+        # The file may be shared with the published tree: replace it, never write into it.
         target.unlink(missing_ok=True)
-    _folder(draft, target)
-    old = draft.previous / page.path if draft.previous is not None and not draft.cloned else None
-    if old is not None and same_bytes(old, page.data) and _link(old, target):
+    else:
+        _folder(draft, target)
+    draft.files[page.path] = version
+    old = draft.previous / page.path if draft.previous is not None else None
+    if (old is not None and (draft.previous_files.get(page.path) == version != UNKNOWN or same_bytes(old, page.data))
+            and _link(old, target)):
         draft.kept += 1
         return False
     with open(target, "wb") as handle:
@@ -137,53 +208,104 @@ def put(draft: Draft, page: Page) -> bool:
     return True
 
 
-def keep(draft: Draft, path: str) -> bool:
-    """Take a file unchanged from the previous tree (its inputs did not change); False if it has none."""
-    if draft.previous is None:
-        return False
-    target = draft.tmp / path
-    if draft.cloned:
-        present = target.is_file()
-        draft.kept += present
-        return present
-    _folder(draft, target)
-    if _link(draft.previous / path, target):
+def keep(draft: Draft, path: str, version: str) -> bool:
+    """Take a file unchanged from the published tree; False if neither tree has that version."""
+    held = draft.files.get(path)
+    if held == version != UNKNOWN:
         draft.kept += 1
         return True
-    return False
+    if draft.previous is None or draft.previous_files.get(path) != version or version == UNKNOWN:
+        return False
+    target = draft.tmp / path
+    if held is not None:
+        target.unlink(missing_ok=True)
+        del draft.files[path]
+    else:
+        _folder(draft, target)
+    if not _link(draft.previous / path, target):
+        return False
+    draft.files[path] = version
+    draft.kept += 1
+    return True
+
+
+def add_folder(draft: Draft, folder: str) -> None:
+    """Record a folder written into the draft by someone else (the search index), as one entry."""
+    draft.files[folder.rstrip("/") + "/"] = UNKNOWN
 
 
 def prune(draft: Draft, paths: Iterable[str]) -> None:
-    """Remove from a cloned draft the files that are no longer part of the site."""
-    if not draft.cloned:
-        return
+    """Remove from the draft every file (and recorded folder) that is no longer part of the site."""
     wanted = set(paths)
-    folders = tuple(p for p in wanted if p.endswith("/"))  # whole folders written by others (the index)
-    for folder, dirs, files in os.walk(draft.tmp, topdown=False):
-        rel = os.path.relpath(folder, draft.tmp)
-        for name in files:
-            path = name if rel == "." else f"{rel}/{name}".replace(os.sep, "/")
-            if path not in wanted and not path.startswith(folders):
-                os.unlink(os.path.join(folder, name))
-        if rel != "." and not os.listdir(folder):
-            os.rmdir(folder)
+    gone = [path for path in draft.files if path not in wanted]
+    for path in gone:
+        del draft.files[path]
+        target = draft.tmp / path
+        if path.endswith("/"):
+            shutil.rmtree(target, ignore_errors=True)
+        else:
+            target.unlink(missing_ok=True)
+        _remove_empty_parents(draft, target.parent)
+
+
+def _remove_empty_parents(draft: Draft, folder: Path) -> None:
+    while folder != draft.tmp:
+        try:
+            folder.rmdir()
+        except OSError:  # not empty (or already gone): the folders above are not empty either
+            return
+        draft.dirs.discard(folder)
+        folder = folder.parent
 
 
 def commit(draft: Draft, background: bool = False) -> WriteStats:
-    """Swap the finished tree in for site/ with one atomic rename, and drop the old tree.
+    """Swap the finished tree in for site/ with one atomic rename; the old tree becomes the spare.
 
-    With `background`, the old tree is deleted by a detached process, so that the
-    build does not wait for thousands of unlinks; the next build removes it anyway.
+    An old tree without a manifest is deleted instead; with `background`, by a
+    detached process, so that the build does not wait for thousands of unlinks.
     """
     final = draft.builds / f"site-{draft.number}"
+    _write_manifest(final, draft.files)  # before the tree: a published tree always has its record
     draft.tmp.rename(final)
     _swap(draft.site, final)
     old = draft.previous
     if old is not None and old != final and old.parent == draft.builds:
-        trash = draft.builds / f"{TRASH_PREFIX}{draft.number}"
-        old.rename(trash)
-        remove_tree(trash, background)
+        old_manifest = manifest_path(old)
+        if draft.previous_files and old_manifest.is_file():
+            spare = draft.builds / SPARE
+            if spare.exists():  # a draft that did not reuse it (write_site): the newer tree wins
+                trash = draft.builds / f"{TRASH_PREFIX}{SPARE}-{draft.number}"
+                spare.rename(trash)
+                remove_tree(trash, background)
+            old.rename(spare)
+            old_manifest.rename(manifest_path(spare))
+        else:
+            old_manifest.unlink(missing_ok=True)
+            trash = draft.builds / f"{TRASH_PREFIX}{draft.number}"
+            old.rename(trash)
+            remove_tree(trash, background)
     return WriteStats(draft.written, draft.kept, final)
+
+
+def replace_in_place(site: Path, pages: Iterable[Page]) -> None:
+    """Replace files of the published tree one by one (the preview's quick path and status file).
+
+    Each file is a new one renamed over the old (trees sharing the old by hard
+    link keep it); the manifest marks it unknown, so no build trusts it later.
+    """
+    tree = current_tree(site)
+    if tree is None:
+        return
+    files = read_manifest(tree)
+    for page in pages:
+        target = tree / page.path
+        tmp = target.with_name(f".{target.name}.tmp")
+        tmp.write_bytes(page.data)
+        os.replace(tmp, target)
+        if files is not None:
+            files[page.path] = UNKNOWN
+    if files is not None:
+        _write_manifest(tree, files)
 
 
 def remove_tree(path: Path, background: bool) -> None:
@@ -248,12 +370,15 @@ def _swap(site: Path, final: Path) -> None:
 
 def _next_number(builds: Path) -> int:
     numbers = [int(p.name.rsplit("-", 1)[1]) for p in builds.iterdir()
-               if p.name.rsplit("-", 1)[-1].isdigit()]
+               if p.is_dir() and p.name.rsplit("-", 1)[-1].isdigit()]
     return max(numbers, default=0) + 1
 
 
-def clean_stale(builds: Path, keep: Path | None) -> None:
-    """Remove trees left by killed builds: every tree but the one site/ points to."""
+def clean_stale(builds: Path, keep: list[Path]) -> None:
+    """Remove what killed builds left: every tree but the published one and a recorded spare."""
     for p in builds.iterdir():
-        if p.is_dir() and p != keep and p.name.startswith((TMP_PREFIX, TRASH_PREFIX, "site-")):
+        if p.is_dir() and p not in keep and (p.name.startswith((TMP_PREFIX, TRASH_PREFIX, "site-"))
+                                             or p.name == SPARE):
             shutil.rmtree(p, ignore_errors=True)
+        elif p.name.endswith(MANIFEST_SUFFIX) and p.with_name(p.name[: -len(MANIFEST_SUFFIX)]) not in keep:
+            p.unlink(missing_ok=True)

@@ -1,5 +1,6 @@
 """write: a new tree under .builds/, swapped in for site/ with one rename; unchanged files are
-hard-linked from the previous tree; a failure at any point leaves the previous site as it was."""
+hard-linked from the previous tree; the tree before last is brought up to date rather than copied;
+a failure at any point leaves the previous site as it was."""
 
 from __future__ import annotations
 
@@ -64,13 +65,17 @@ def test_unchanged_files_are_hard_linked_and_keep_their_mtime(site: Path) -> Non
     assert (site / "a/index.html").read_bytes() == b"changed"
 
 
-def test_the_previous_tree_is_removed_after_the_swap(site: Path, tmp_path: Path) -> None:
-    first = site.resolve()
+def test_the_previous_tree_becomes_the_spare_with_its_manifest(site: Path, tmp_path: Path) -> None:
+    first, before = site.resolve(), contents(site)
     stats = write_site(pages(index_html="new"), site)
     assert not first.exists()
     assert site.resolve() == stats.tree.resolve()
     assert trees(tmp_path) == [stats.tree]
     assert contents(site) == {"index.html": b"new"}  # pages that are gone are gone
+    spare = stats.tree.parent / write.SPARE
+    assert contents(spare) == before  # untouched by the build that replaced it
+    assert write.read_manifest(spare) == {path: write.version_of(data) for path, data in before.items()}
+    assert write.read_manifest(stats.tree) == {"index.html": write.version_of(b"new")}
 
 
 def test_stale_temporary_trees_are_cleaned_by_the_next_build(site: Path, tmp_path: Path) -> None:
@@ -171,3 +176,90 @@ def test_a_rebuild_with_another_base_url_option_rewrites_the_canonical_urls(mini
     assert '<link rel="canonical" href="https://x.example/y/fi/2021/1.1/">' in minimal.page("fi/2021/1.1/index.html")
     assert minimal.run("build").code == 0
     assert "https://x.example/" not in minimal.page("fi/2021/1.1/index.html") + minimal.page("sitemap.xml")
+
+
+# -- the spare tree ---------------------------------------------------------------------------------
+
+
+def build_with(site: Path, versions: dict[str, tuple[str, str]]) -> write.Draft:
+    """One build the way the pipeline does it: reuse a tree, put pages with their versions, prune."""
+    with write.build_lock(site):
+        draft = write.begin(site, reuse=True)
+        for path, (version, text) in versions.items():
+            write.put(draft, Page(path, text.encode()), version)
+        write.prune(draft, versions)
+        write.commit(draft)
+    return draft
+
+
+def test_the_third_build_updates_the_spare_touching_only_what_differs(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    v1 = {"index.html": ("k1", "home"), "a/index.html": ("a1", "a"), "b/index.html": ("b1", "b")}
+    v2 = {"index.html": ("k1", "home"), "a/index.html": ("a2", "a two"), "c/index.html": ("c1", "c")}
+    v3 = {"index.html": ("k1", "home"), "a/index.html": ("a2", "a two"), "c/index.html": ("c2", "c two")}
+    assert build_with(site, v1).reused == "new"
+    assert build_with(site, v2).reused == "clone"  # no spare yet: a linked copy of the published tree
+    published = contents(site)
+    inodes = {p: os.stat(site / p).st_ino for p in published}
+    third = build_with(site, v3)
+    assert third.reused == "spare"
+    assert contents(site) == {"index.html": b"home", "a/index.html": b"a two", "c/index.html": b"c two"}
+    assert not (site / "b").exists()  # gone in v2: removed from the spare, folder and all
+    # a/ came from the published tree by hard link; c/ was written; index.html was never touched.
+    assert os.stat(site / "a/index.html").st_ino == inodes["a/index.html"]
+    assert os.stat(site / "c/index.html").st_ino != inodes["c/index.html"]
+    assert (third.written, third.kept) == (1, 2)
+    assert contents(site.resolve().parent / write.SPARE) == published  # the previous site, byte for byte
+    assert write.read_manifest(site.resolve()) == {path: version for path, (version, _) in v3.items()}
+
+
+def test_a_spare_without_its_manifest_is_not_trusted(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    v = {"index.html": ("k1", "home"), "a/index.html": ("a1", "a")}
+    build_with(site, v)
+    build_with(site, {**v, "a/index.html": ("a2", "a two")})
+    spare = site.resolve().parent / write.SPARE
+    (spare / "stray.html").write_text("left by a killed build")
+    write.manifest_path(spare).unlink()
+    draft = build_with(site, {**v, "a/index.html": ("a3", "a three")})
+    assert draft.reused == "clone"
+    assert contents(site) == {"index.html": b"home", "a/index.html": b"a three"}
+    assert not spare.exists() or "stray.html" not in contents(spare)
+
+
+def test_files_replaced_in_place_are_never_trusted_again(tmp_path: Path) -> None:
+    """The preview's quick path rewrites pages of the published tree; their versions become unknown,
+    so a later build that wants the old version back writes it rather than keeping the edited file."""
+    site = tmp_path / "site"
+    v = {"index.html": ("k1", "home"), "a/index.html": ("a1", "a")}
+    build_with(site, v)
+    build_with(site, v)
+    with write.build_lock(site):
+        write.replace_in_place(site, [Page("a/index.html", b"a, edited in place")])
+    assert write.read_manifest(site.resolve())["a/index.html"] == write.UNKNOWN
+    build_with(site, {**v, "index.html": ("k2", "home two")})  # the spare becomes the tree edited in place
+    build_with(site, v)  # and is reused now: its a/index.html must not pass for version a1
+    assert contents(site) == {"index.html": b"home", "a/index.html": b"a"}
+
+
+def test_a_build_killed_while_updating_the_spare_leaves_the_site_and_the_next_build_recovers(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    site = tmp_path / "site"
+    v = {"index.html": ("k1", "home"), "a/index.html": ("a1", "a"), "b/index.html": ("b1", "b")}
+    build_with(site, v)
+    build_with(site, {**v, "b/index.html": ("b2", "b two")})
+    before, tree = contents(site), site.resolve()
+
+    def killed(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(write, "_write_manifest", killed)  # dies just before the swap
+    with pytest.raises(KeyboardInterrupt):
+        build_with(site, {**v, "a/index.html": ("a2", "a two")})
+    monkeypatch.undo()
+    assert site.resolve() == tree and contents(site) == before
+    assert not (tree.parent / write.SPARE).exists()  # it was the draft: no longer a trusted spare
+    final = {**v, "a/index.html": ("a3", "a three")}
+    build_with(site, final)
+    assert contents(site) == {"index.html": b"home", "a/index.html": b"a three", "b/index.html": b"b"}
+    assert trees(tmp_path) == [site.resolve()]
