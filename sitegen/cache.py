@@ -2,22 +2,24 @@
 
 Every entry is keyed by digests of its inputs (a file's bytes, a body's text,
 the schema, the templates, this package's code), so a stale entry is never
-read: it simply stops being asked for, and `save()` keeps only what the last
-build used. The file is ours, written and read by this package; no content is
-ever executed from it.
+read: it simply stops being asked for, and `save()` drops it. Values are plain data (tuples, lists, dicts, strings, numbers),
+stored with `marshal`: it reads 10 000 parsed files about five times faster
+than pickle reads the same as dataclasses, and it cannot name a class or call
+a function, so nothing is ever executed from the file.
 """
 
 from __future__ import annotations
 
 import hashlib
+import marshal
 import os
-import pickle
-from collections.abc import Callable, Hashable, Iterable
+import zlib
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 CACHE_DIR = ".cache"
-FORMAT = 1
+FORMAT = 3
 
 
 def digest(*parts: bytes | str) -> str:
@@ -42,49 +44,72 @@ CODE_DIGEST = tree_digest(Path(__file__).parent.glob("*.py"))
 """Changes when the generator's code changes: every cached result depends on it."""
 
 
+SHARDS = 16
+"""The cache is split in this many files by the entry's subject (a file, a body), so that a
+build which changed one file rewrites a sixteenth of it, not all of it."""
+
+
+def _shard(key: tuple[Any, ...]) -> int:
+    # The subject (a path, a digest) decides: every entry about one file shares a shard.
+    return zlib.crc32(str(key[1] if len(key) > 1 else key[0]).encode()) % SHARDS
+
+
 class Cache:
-    """A persistent map from input digests to earlier results; a no-op when disabled."""
+    """A persistent map from input digests to earlier results; a no-op when disabled.
+
+    Keys are tuples whose first item names their kind ("load", "html", …). An
+    entry survives a save when this run used it, or used no entry of its kind
+    (a `check` keeps the build's page manifest it never looked at).
+    """
 
     def __init__(self, path: Path | None) -> None:
         self.path = path
-        self._old: dict[Hashable, Any] | None = None
-        self.new: dict[Hashable, Any] = {}
-        self.dirty = False
+        """The folder of the shards, or None (disabled)."""
+        self._old: list[dict[tuple[Any, ...], Any] | None] = [None] * SHARDS
+        self.new: list[dict[tuple[Any, ...], Any]] = [{} for _ in range(SHARDS)]
+        self.dirty: set[int] = set()
+        self.kinds: set[str] = set()
 
-    @property
-    def old(self) -> dict[Hashable, Any]:
-        """The previous build's entries, read on first use (a build that needs none never reads them)."""
-        if self._old is None:
-            self._old = {}
-            if self.path is not None and self.path.is_file():
+    def _shard_file(self, shard: int) -> Path:
+        assert self.path is not None
+        return self.path / f"{shard:02d}.marshal"
+
+    def old(self, shard: int) -> dict[tuple[Any, ...], Any]:
+        """A shard's entries from the previous build, read on first use."""
+        entries = self._old[shard]
+        if entries is None:
+            entries = {}
+            if self.path is not None:
                 try:
-                    with open(self.path, "rb") as handle:
-                        stored = pickle.load(handle)  # noqa: S301 (our own file; see the module docstring)
+                    stored = marshal.loads(self._shard_file(shard).read_bytes())
                     if stored.get("format") == FORMAT and stored.get("code") == CODE_DIGEST:
-                        self._old = stored["entries"]
-                except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, KeyError,
-                        TypeError):
-                    self._old = {}  # a damaged cache is only a slower build
-        return self._old
+                        entries = stored["entries"]
+                except (OSError, EOFError, ValueError, TypeError, AttributeError, KeyError):
+                    entries = {}  # missing or damaged: only a slower build
+            self._old[shard] = entries
+        return entries
 
     @classmethod
     def at(cls, root: Path, name: str) -> Cache:
-        return cls(root / CACHE_DIR / f"{name}.pickle")
+        return cls(root / CACHE_DIR / name)
 
     @classmethod
     def disabled(cls) -> Cache:
         return cls(None)
 
-    def get(self, key: Hashable) -> Any:
+    def get(self, key: tuple[Any, ...]) -> Any:
         """The value stored under `key` by this or the previous build, or None."""
-        if key in self.new:
-            return self.new[key]
-        value = self.old.get(key)
+        shard = _shard(key)
+        self.kinds.add(key[0])
+        new = self.new[shard]
+        if key in new:
+            return new[key]
+        value = self.old(shard).get(key)
         if value is not None:
-            self.new[key] = value
+            new[key] = value
         return value
 
-    def remember(self, key: Hashable, compute: Callable[[], Any]) -> Any:
+    def remember(self, key: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
         """The value under `key`, computed and stored when missing."""
         value = self.get(key)
         if value is None:
@@ -92,18 +117,30 @@ class Cache:
             self.put(key, value)
         return value
 
-    def put(self, key: Hashable, value: Any) -> None:
-        if not self.dirty and self.old.get(key) != value:
-            self.dirty = True
-        self.new[key] = value
+    def put(self, key: tuple[Any, ...], value: Any) -> None:
+        """Store plain data (what marshal can write) under `key`."""
+        shard = _shard(key)
+        self.kinds.add(key[0])
+        if shard not in self.dirty and self.old(shard).get(key) != value:
+            self.dirty.add(shard)
+        self.new[shard][key] = value
 
     def save(self) -> None:
-        """Keep what this build used, atomically (a killed build leaves the previous cache)."""
-        if self.path is None or not (self.dirty or (self._old is not None and len(self.new) < len(self._old))):
+        """Write the shards whose entries changed, each atomically (a killed build leaves the
+        previous one; entries are keyed by their inputs, so shards of two builds still agree)."""
+        if self.path is None:
             return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(f".tmp{os.getpid()}")
-        with open(tmp, "wb") as handle:
-            pickle.dump({"format": FORMAT, "code": CODE_DIGEST, "entries": self.new}, handle,
-                        protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, self.path)
+        for shard, old in enumerate(self._old):
+            if old is None:  # never read: nothing in it was used or replaced
+                continue
+            entries = {key: value for key, value in old.items() if key[0] not in self.kinds}
+            entries.update(self.new[shard])
+            if shard not in self.dirty and len(entries) == len(old):
+                continue
+            self.path.mkdir(parents=True, exist_ok=True)
+            target = self._shard_file(shard)
+            tmp = target.with_suffix(f".tmp{os.getpid()}")
+            tmp.write_bytes(marshal.dumps({"format": FORMAT, "code": CODE_DIGEST, "entries": entries}))
+            os.replace(tmp, target)
+            self._old[shard] = entries
+        self.dirty.clear()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
-from typing import Literal
+from typing import Any, Literal
 
 Severity = Literal["error", "warning"]
 
@@ -35,6 +35,16 @@ class Problem:
     def as_error(self) -> Problem:
         """The same problem as an error (for `--strict`)."""
         return Problem(self.path, self.line, self.message, self.field, "error")
+
+
+def to_plain(problems: Iterable[Problem]) -> list[tuple[Any, ...]]:
+    """Problems as plain tuples, for the cache (which stores only plain data)."""
+    return [(p.path, p.line, p.message, p.field, p.severity) for p in problems]
+
+
+def from_plain(rows: Iterable[tuple[Any, ...]]) -> list[Problem]:
+    """The inverse of to_plain."""
+    return [Problem(*row) for row in rows]
 
 
 def sort(problems: Iterable[Problem]) -> list[Problem]:

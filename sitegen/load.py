@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import time
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ from typing import Any
 import yaml
 
 from .cache import Cache, digest
-from .errors import Problem
+from .errors import Problem, from_plain, to_plain
 from .parallel import pmap
 
 MAX_FILE_BYTES = 1_000_000
@@ -130,7 +131,8 @@ def load(root: Path, content_dir: str = "content", cache: Cache | None = None) -
             doc, more = parse_yaml(text, shown) if text is not None else (None, [])
             return doc, probs + more
 
-        doc, probs = (cache or Cache.disabled()).remember(("data", shown, digest(raw)), parse)
+        doc, probs = _thaw((cache or Cache.disabled()).remember(("data", shown, digest(raw)),
+                                                                  lambda: _freeze(*parse())), Document)
         problems.extend(probs)
         return doc
 
@@ -138,40 +140,41 @@ def load(root: Path, content_dir: str = "content", cache: Cache | None = None) -
     reports: dict[str, Document] = {}
     responses: list[ResponseFile] = []
     paths: set[str] = set()
-    pending: list[tuple[Path, str]] = []
-    for entry in sorted(base.iterdir(), key=lambda p: p.name):
+    pending: list[tuple[str, str, str, os.stat_result | None]] = []
+    for entry in _entries(base):
         name = nfc(entry.name)
         if is_ignored(name):
             continue
         if not _inside(entry, base, root, problems):
             continue
         if name == SETTINGS_FILE:
-            settings = data_file(entry)
+            settings = data_file(Path(entry.path))
         elif name == UNITS_FILE:
-            units = data_file(entry)
+            units = data_file(Path(entry.path))
         elif name == ACCESSIBILITY_FILE:
-            accessibility = data_file(entry)
+            accessibility = data_file(Path(entry.path))
         elif entry.is_dir() and YEAR_DIR.match(name):
-            for item in sorted(entry.iterdir(), key=lambda p: p.name):
+            for item in _entries(Path(entry.path)):
                 item_name = nfc(item.name)
                 if is_ignored(item_name) or not _inside(item, base, root, problems):
                     continue
+                shown = f"{content_dir}/{name}/{item_name}"
                 if item_name == REPORT_FILE:
-                    doc = data_file(item)
+                    doc = data_file(Path(item.path))
                     if doc is not None:
                         reports[name] = doc
                 elif item_name.endswith(".md") and item.is_file():
-                    paths.add(rel(item, root))
-                    pending.append((item, name))
+                    paths.add(shown)
+                    pending.append((item.path, shown, name, _stat(item)))
                 else:
-                    problems.append(Problem(rel(item, root), None,
+                    problems.append(Problem(shown, None,
                         f"'{item_name}' is not a response file; expected "
                         "<section>-<unit>.<language>.md or report.yaml"))
         else:
-            problems.append(Problem(rel(entry, root), None,
+            problems.append(Problem(rel(Path(entry.path), root), None,
                 f"'{name}' is not expected in {content_dir}/; expected {SETTINGS_FILE}, {UNITS_FILE}, "
                 f"{ACCESSIBILITY_FILE} and one folder per report year (e.g. 2022/)"))
-    for response, probs in read_responses(pending, root, cache or Cache.disabled()):
+    for response, probs in read_responses(pending, cache or Cache.disabled()):
         problems.extend(probs)
         if response is not None:
             responses.append(response)
@@ -186,28 +189,94 @@ def load(root: Path, content_dir: str = "content", cache: Cache | None = None) -
                   frozenset(paths))
 
 
-def read_responses(files: list[tuple[Path, str]], root: Path,
+def read_responses(files: list[tuple[str, str, str, os.stat_result | None]],
                    cache: Cache) -> list[tuple[ResponseFile | None, list[Problem]]]:
-    """Read and parse response files, reusing what the cache holds for identical bytes."""
+    """Read and parse response files (path, shown path, year, stat), reusing what the cache holds.
+
+    A file whose size, times and inode are those recorded by an earlier build is
+    not even read (make and git trust the same signs); any other file is read,
+    and parsed only when its bytes are new.
+    """
     results: list[tuple[ResponseFile | None, list[Problem]] | None] = []
     misses: list[tuple[int, str, bytes | None, str, str]] = []
-    for path, year in files:
-        shown = rel(path, root)
+    now = time.time_ns()
+    for path, shown, year, st in files:
+        signature = _signature(st, now)
+        if signature is not None:
+            known = cache.get(("stat", shown))
+            hit = cache.get(("load", shown, known[1])) if known is not None and known[0] == signature else None
+            if hit is not None:
+                results.append(_thaw(hit, ResponseFile))
+                continue
         problems: list[Problem] = []
-        raw = read_bytes(path, shown, problems)
+        raw = read_bytes(Path(path), shown, problems)
         if raw is None:
             results.append((None, problems))
             continue
         key = ("load", shown, digest(raw))
+        if signature is not None:
+            cache.put(("stat", shown), (signature, key[2]))
         hit = cache.get(key)
-        results.append(hit)
+        results.append(None if hit is None else _thaw(hit, ResponseFile))
         if hit is None:
             misses.append((len(results) - 1, shown, raw, year, key[2]))
     parsed = pmap(_parse_response, [(shown, raw, year) for _, shown, raw, year, _ in misses])
     for (index, shown, _raw, _year, key), result in zip(misses, parsed, strict=True):
-        cache.put(("load", shown, key), result)
+        cache.put(("load", shown, key), _freeze(*result))
         results[index] = result
     return [r for r in results if r is not None]
+
+
+RACY_NS = 2_000_000_000
+"""A file changed this recently may change again within the same clock tick unseen: always read it."""
+
+
+def _signature(st: os.stat_result | None, now: int) -> tuple[int, int, int, int] | None:
+    """What identifies a file's version without reading it, or None when that is not safe."""
+    if st is None or now - st.st_mtime_ns < RACY_NS:
+        return None
+    return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+
+
+def _stat(entry: os.DirEntry[str]) -> os.stat_result | None:
+    try:
+        return entry.stat()
+    except OSError:
+        return None
+
+
+def _entries(folder: Path) -> list[os.DirEntry[str]]:
+    """A folder's entries by name; scandir knows symbolic links without a system call per file."""
+    with os.scandir(folder) as it:
+        return sorted(it, key=lambda e: e.name)
+
+
+# The cache holds plain data (see cache.py): documents and response files travel as tuples.
+
+
+def _document_plain(doc: Document | None) -> tuple[Any, ...] | None:
+    return None if doc is None else (doc.path, doc.data, dict(doc.lines), dict(doc.plain), doc.start_line)
+
+
+def _document(row: tuple[Any, ...] | None) -> Document | None:
+    return None if row is None else Document(*row)
+
+
+def _freeze(value: Document | ResponseFile | None, problems: list[Problem]) -> tuple[Any, ...]:
+    if isinstance(value, ResponseFile):
+        plain = (value.path, value.year, value.name, value.name_section, value.name_unit, value.lang,
+                 _document_plain(value.meta), value.body, value.body_line, value.digest, value.file_digest)
+        return plain, to_plain(problems)
+    return _document_plain(value), to_plain(problems)
+
+
+def _thaw(stored: tuple[Any, ...], kind: type) -> tuple[Any, list[Problem]]:
+    row, problems = stored
+    if row is None:
+        return None, from_plain(problems)
+    if kind is ResponseFile:
+        return ResponseFile(*row[:6], _document(row[6]), *row[7:]), from_plain(problems)  # type: ignore[misc]
+    return _document(row), from_plain(problems)
 
 
 def _parse_response(job: tuple[str, bytes, str]) -> tuple[ResponseFile | None, list[Problem]]:
@@ -437,13 +506,13 @@ def rel(path: Path, root: Path) -> str:
     return nfc(shown.replace(os.sep, "/"))
 
 
-def _inside(path: Path, base: Path, root: Path, problems: list[Problem]) -> bool:
+def _inside(entry: os.DirEntry[str], base: Path, root: Path, problems: list[Problem]) -> bool:
     """Symbolic links may point within content/ only."""
-    if not path.is_symlink():
+    if not entry.is_symlink():
         return True
-    target = Path(os.path.realpath(path))
+    target = Path(os.path.realpath(entry.path))
     if target == base.resolve() or base.resolve() in target.parents:
         return True
-    problems.append(Problem(rel(path, root), None,
+    problems.append(Problem(rel(Path(entry.path), root), None,
         "a symbolic link that leads outside content/ is not allowed"))
     return False

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from .cache import Cache, digest
-from .errors import Problem, sort
+from .errors import Problem, from_plain, sort, to_plain
 from .load import Document, KeyPath, Loaded, ResponseFile, _name
 from .parallel import pmap
 
@@ -59,8 +59,8 @@ def validate(loaded: Loaded, schema_path: Path, cache: Cache | None = None) -> l
     for doc, kind in [(loaded.settings, "settings"), (loaded.units, "units"), (loaded.accessibility, "accessibility"),
                       *((doc, "report") for doc in loaded.reports.values())]:
         if doc is not None:
-            problems += cache.remember(("data-check", doc.path, repr(doc.data), schema_key),
-                                       lambda d=doc, k=kind: check_schema(d, schema, k))
+            problems += from_plain(cache.remember(("data-check", doc.path, repr(doc.data), schema_key),
+                                                  lambda d=doc, k=kind: to_plain(check_schema(d, schema, k))))
     bad = {p.path for p in problems if p.severity == "error"}
     languages = settings_languages(loaded.settings, bad)
     units = known_units(loaded.units, bad)
@@ -94,10 +94,10 @@ def file_checks(responses: Sequence[ResponseFile], schema: Mapping[str, Any], sc
         if hit is None:
             misses.append(r)
         else:
-            out[r.path] = hit
+            out[r.path] = (from_plain(hit[0]), hit[1])
     results = pmap(partial(check_file, schema=schema), misses)
     for r, result in zip(misses, results, strict=True):
-        cache.put(("check", r.path, r.file_digest, schema_key), result)
+        cache.put(("check", r.path, r.file_digest, schema_key), (to_plain(result[0]), result[1]))
         out[r.path] = result
     return out
 

@@ -4,12 +4,15 @@ key, and whatever cannot be read is a located problem, never an exception."""
 from __future__ import annotations
 
 import os
+import time
 import unicodedata
 from pathlib import Path
 
 import pytest
 
 from conftest import SiteDir
+from sitegen import load as load_module
+from sitegen.cache import Cache
 from sitegen.load import MAX_FILE_BYTES, ResponseFile, load, parse_yaml, split_front_matter
 
 FILE = "content/2021/2.2-tilapalvelut-liikelaitos.fi.md"
@@ -233,3 +236,65 @@ def test_a_file_over_the_size_limit_is_refused(minimal: SiteDir) -> None:
     minimal.write(FILE, HEAD + "x" * (MAX_FILE_BYTES - len(HEAD) + 1))
     assert problems_in(minimal) == [(None, "the file is 1,000,001 bytes; the limit is 1,000,000 bytes")]
     assert os.path.getsize(minimal.root / FILE) == MAX_FILE_BYTES + 1
+
+
+# -- what an earlier build read ------------------------------------------------------------------
+
+
+def reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The response files load() opens from now on."""
+    opened: list[str] = []
+    real = load_module.read_bytes
+
+    def counting(path: Path, shown: str, problems: list) -> bytes | None:
+        opened.append(shown)
+        return real(path, shown, problems)
+
+    monkeypatch.setattr(load_module, "read_bytes", counting)
+    return opened
+
+
+def age(site: SiteDir, seconds: int = 60) -> None:
+    """Date every content file `seconds` ago: older than the racy window."""
+    then = time.time() - seconds
+    for path in (site.root / "content").rglob("*"):
+        os.utime(path, (then, then))
+
+
+def test_a_file_unchanged_since_the_last_load_is_not_read_again(minimal: SiteDir,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    age(minimal)
+    cache = Cache.at(minimal.root, "build")
+    first = load(minimal.root, cache=cache)
+    cache.save()
+    opened = reads(monkeypatch)
+    again = load(minimal.root, cache=Cache.at(minimal.root, "build"))
+    assert [o for o in opened if o.endswith(".md")] == []
+    assert again.responses == first.responses
+
+
+def test_a_file_changed_to_the_same_size_is_read_again(minimal: SiteDir, monkeypatch: pytest.MonkeyPatch) -> None:
+    age(minimal)
+    cache = Cache.at(minimal.root, "build")
+    load(minimal.root, cache=cache)
+    cache.save()
+    text = minimal.read(FILE)
+    minimal.write(FILE, text.replace("kunnossa", "kunnossA"))
+    then = time.time() - 30  # an old date, but not the one recorded
+    os.utime(minimal.root / FILE, (then, then))
+    opened = reads(monkeypatch)
+    again = load(minimal.root, cache=Cache.at(minimal.root, "build"))
+    assert [o for o in opened if o.endswith(".md")] == [FILE]
+    assert "kunnossA" in next(r for r in again.responses if r.path == FILE).body
+
+
+def test_a_file_changed_moments_ago_is_always_read(minimal: SiteDir, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Within one clock tick a second edit may leave size and times as they were: never trust them."""
+    age(minimal)
+    minimal.write(FILE, minimal.read(FILE))  # saved just now
+    cache = Cache.at(minimal.root, "build")
+    load(minimal.root, cache=cache)
+    cache.save()
+    opened = reads(monkeypatch)
+    load(minimal.root, cache=Cache.at(minimal.root, "build"))
+    assert [o for o in opened if o.endswith(".md")] == [FILE]
