@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from .load import Loaded, ResponseFile
@@ -112,17 +113,36 @@ class Report:
     sections: tuple[Section, ...]
     """Every heading, in order, answered or not."""
 
-    @property
+    # Every page asks these questions of its report: they are answered from indexes
+    # built once per report (cached_property writes to the instance's __dict__, which
+    # a frozen dataclass allows, and leaves equality and repr to the fields).
+
+    @cached_property
     def answered(self) -> tuple[Section, ...]:
         """The sections with at least one response: each gets a page."""
         return tuple(s for s in self.sections if s.responses)
 
+    @cached_property
+    def _by_number(self) -> dict[str, Section]:
+        return {s.number: s for s in self.sections}
+
+    @cached_property
+    def _children(self) -> dict[str | None, tuple[Section, ...]]:
+        children: dict[str | None, list[Section]] = {}
+        for s in self.sections:
+            children.setdefault(s.parent, []).append(s)
+        return {number: tuple(found) for number, found in children.items()}
+
+    @cached_property
+    def _positions(self) -> dict[int, tuple[int, int]]:
+        return {id(r): (i, j) for i, s in enumerate(self.sections) for j, r in enumerate(s.responses)}
+
     def section(self, number: str) -> Section:
-        return next(s for s in self.sections if s.number == number)
+        return self._by_number[number]
 
     def children(self, number: str) -> tuple[Section, ...]:
         """The headings directly below `number`."""
-        return tuple(s for s in self.sections if s.parent == number)
+        return self._children.get(number, ())
 
     def below(self, number: str) -> tuple[Section, ...]:
         """Every heading under `number`, at any depth, in order."""
@@ -136,17 +156,14 @@ class Report:
             out.append(self.section(number))
         return tuple(reversed(out))
 
-    @property
+    @cached_property
     def responses(self) -> tuple[Response, ...]:
         """Every response, in the report's order."""
         return tuple(r for s in self.sections for r in s.responses)
 
     def order(self, response: Response) -> tuple[int, int]:
         """The position of a response in the report (section, then place within the section)."""
-        for i, s in enumerate(self.sections):
-            if s.number == response.section:
-                return (i, s.responses.index(response))
-        return (len(self.sections), 0)
+        return self._positions.get(id(response), (len(self.sections), 0))
 
 
 @dataclass(frozen=True)
@@ -170,20 +187,29 @@ class Site:
 
     def unit_path(self, unit: Unit) -> tuple[Unit, ...]:
         """The unit and its parents, outermost first."""
-        chain = [unit]
-        while chain[0].parent is not None:
-            chain.insert(0, self.units[chain[0].parent])
-        return tuple(chain)
+        return self._unit_paths[unit.id]
 
     def descendants(self, unit: Unit) -> set[str]:
         """The ids of the unit and every unit below it."""
-        ids = {unit.id}
-        grew = True
-        while grew:
-            before = len(ids)
-            ids |= {u.id for u in self.units.values() if u.parent in ids}
-            grew = len(ids) != before
-        return ids
+        return set(self._descendants[unit.id])
+
+    @cached_property
+    def _unit_paths(self) -> dict[str, tuple[Unit, ...]]:
+        paths = {}
+        for unit in self.units.values():
+            chain = [unit]
+            while chain[0].parent is not None:
+                chain.insert(0, self.units[chain[0].parent])
+            paths[unit.id] = tuple(chain)
+        return paths
+
+    @cached_property
+    def _descendants(self) -> dict[str, frozenset[str]]:
+        below: dict[str, set[str]] = {uid: {uid} for uid in self.units}
+        for unit_id, chain in self._unit_paths.items():
+            for ancestor in chain:
+                below[ancestor.id].add(unit_id)
+        return {uid: frozenset(ids) for uid, ids in below.items()}
 
 
 def build_model(loaded: Loaded, preview: bool = False, base_url: str | None = None) -> Site:

@@ -169,7 +169,7 @@ class Renderer:
         self.strings = load_strings(templates, root, self.codes)
         self.env = make_environment(templates, root / CACHE_DIR / "jinja")
         self.locales = {lang.code: lang.locale for lang in site.languages}
-        self.fragments: dict[tuple[int, str, str], Markup] = {}
+        self.dates: dict[tuple[dt.date, str], str] = {}
         self.global_key = digest(CODE_DIGEST, tree_digest(p for p in templates.rglob("*") if p.is_file()),
                                  repr(site.base_url), repr(site.preview), repr(site.languages),
                                  repr(sorted((u.id, u.kind, sorted(u.name.items()), sorted(u.slug.items()),
@@ -187,7 +187,12 @@ class Renderer:
         return translate
 
     def date(self, lang: str) -> Callable[[dt.date], str]:
-        return lambda value: format_date(value, "long", locale=self.locales[lang])
+        def long_date(value: dt.date) -> str:
+            key = (value, lang)
+            if key not in self.dates:  # Babel takes ~0.2 ms a date; a site has a few dates, shown on every page
+                self.dates[key] = format_date(value, "long", locale=self.locales[lang])
+            return self.dates[key]
+        return long_date
 
     def body(self, text: Text, year: int) -> Markup:
         key = (text.digest, str(year))

@@ -34,7 +34,7 @@ def load_schema(path: Path, checked: bool = False) -> dict[str, Any]:
 
     `checked`: this very schema passed the check before (the cache says so), skip it.
     """
-    schema: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
+    schema: dict[str, Any] = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     if not checked:
         import jsonschema  # loaded on first use: a build that reuses its cache may never need it
 
