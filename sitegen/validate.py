@@ -154,7 +154,7 @@ def _quick_valid(schema: Mapping[str, Any], data: Any) -> bool:
 
         # The front-matter schema uses only keywords that draft 7 shares with 2020-12.
         _compiled = fastjsonschema.compile({k: v for k, v in schema.items() if not k.startswith("$")},
-                                           formats={"date": r"^\d{4}-\d{2}-\d{2}$"})
+                                           formats={"date": _is_date})
     try:
         _compiled(data)
     except Exception:  # noqa: BLE001 (any failure means: ask jsonschema)
@@ -163,6 +163,17 @@ def _quick_valid(schema: Mapping[str, Any], data: Any) -> bool:
 
 
 _compiled: Any = None
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _is_date(value: str) -> bool:
+    """A real calendar date in YYYY-MM-DD (2022-02-30 has the form, but is no date)."""
+    import datetime as dt
+
+    try:
+        return bool(_DATE.fullmatch(value)) and dt.date.fromisoformat(value) is not None
+    except ValueError:
+        return False
 
 
 def describe(error: jsonschema.ValidationError, doc: Document) -> list[Problem]:

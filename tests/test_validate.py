@@ -117,6 +117,18 @@ def test_a_section_number_written_as_a_yaml_number_gets_the_quote_it_hint(
     assert errors_in(minimal, path) == [expected]
 
 
+@pytest.mark.parametrize("date", ["2022-02-30", "2022-13-01", "2022-00-10"])
+def test_a_date_of_the_right_form_that_is_no_calendar_day_is_an_error_not_a_crash(
+        minimal: SiteDir, date: str) -> None:
+    edit(minimal, FI, 'section: "2.2"', f'section: "2.2"\nupdated: {date}')
+    edit(minimal, REPORT, 'published: "2022-09-01"', f'published: "{date}"')
+    assert errors_in(minimal, FI) == [(3, f"updated: '{date}' is not valid; expected a date written YYYY-MM-DD, "
+                                          "e.g. 2024-03-15")]
+    assert [m for _, m in errors_in(minimal, REPORT)] == [
+        f"published: '{date}' is not valid; expected the date (YYYY-MM-DD) the responses were published"]
+    assert minimal.run("build").code == 1  # and no internal error
+
+
 # -- data files ------------------------------------------------------------------------------
 
 REPORT = "content/2021/report.yaml"
