@@ -5,7 +5,8 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -39,6 +40,7 @@ def pmap(fn: Callable[[T], R], items: Sequence[T], min_items: int = MIN_ITEMS) -
     # The workers' garbage collector would walk (and so copy, page by page) every
     # object they inherit: frozen, those are never looked at. Only what the work
     # itself allocates is collected.
+    settled = gc.get_freeze_count() > 0  # a caller froze the heap and will thaw it
     gc.freeze()
     try:
         chunks = max(1, len(items) // (n * 8))
@@ -46,6 +48,18 @@ def pmap(fn: Callable[[T], R], items: Sequence[T], min_items: int = MIN_ITEMS) -
             return pool.map(_run, range(len(items)), chunksize=chunks)
     finally:
         _job = None
+        if not settled:
+            gc.unfreeze()
+
+
+@contextmanager
+def long_lived() -> Iterator[Callable[[], None]]:
+    """Within: calling the given `settle()` tells the collector that everything made so far
+    lives to the end (content read, the model), so it stops walking those objects again
+    and again; everything is handed back to it on the way out."""
+    try:
+        yield gc.freeze
+    finally:
         gc.unfreeze()
 
 

@@ -21,7 +21,7 @@ from .cache import CACHE_DIR, CODE_DIGEST, Cache, digest
 from .errors import Problem, errors, sort
 from .load import Loaded, is_ignored, load
 from .model import Site, build_model
-from .parallel import pmap
+from .parallel import long_lived, pmap
 from .validate import validate
 from .write import WriteStats, build_lock
 
@@ -81,11 +81,16 @@ class Result:
                        if p.endswith(".html") and p.split("/", 1)[0] in codes)
 
 
-def check(project: Project, strict: bool = False, cache: Cache | None = None) -> Result:
-    """Load and validate only; writes nothing (the cache, if given, is saved by the caller)."""
+def check(project: Project, strict: bool = False, cache: Cache | None = None,
+          settle: Callable[[], None] = lambda: None) -> Result:
+    """Load and validate only; writes nothing (the cache, if given, is saved by the caller).
+
+    `settle` is called once the content is read (see parallel.long_lived).
+    """
     started = time.perf_counter()
     cache = cache if cache is not None else Cache.at(project.root, CACHE_NAME)
     loaded = load(project.root, project.content.name, cache)
+    settle()
     problems = validate(loaded, project.schema, cache)
     if strict:
         problems = [p.as_error() for p in problems]
@@ -100,6 +105,12 @@ def build(project: Project, *, preview: bool = False, base_url: str | None = Non
     the others are linked from the previous tree, and when nothing changed at
     all the previous tree stays in place as it is.
     """
+    with long_lived() as settle:
+        return _build(project, preview, base_url, strict, progress, settle)
+
+
+def _build(project: Project, preview: bool, base_url: str | None, strict: bool,
+           progress: Callable[[str], None] | None, settle: Callable[[], None]) -> Result:
     out = project.preview if preview else project.site
     fingerprint = input_fingerprint(project, repr((preview, base_url, strict)))
     unchanged = unchanged_since(out, fingerprint)
@@ -108,7 +119,7 @@ def build(project: Project, *, preview: bool = False, base_url: str | None = Non
     cache = Cache.at(project.root, CACHE_NAME)
     say = progress or (lambda message: None)
     say("reading and checking content/")
-    result = check(project, strict, cache)
+    result = check(project, strict, cache, settle)
     if result.failed or result.loaded is None:
         cache.save()  # what was parsed stays parsed, even when the build fails
         return result
@@ -126,6 +137,7 @@ def build(project: Project, *, preview: bool = False, base_url: str | None = Non
         result.problems += exc.problems
         return result
     result.site, result.renderer, result.timings["model"] = site, renderer, time.perf_counter() - clock
+    settle()
     result.languages = [lang.code for lang in site.languages]
     with build_lock(out):
         tree = write.current_tree(out)

@@ -71,6 +71,40 @@ DEFS = {
 }
 
 
+DRAFT7_KEYWORDS = {
+    "$defs", "$id", "$ref", "$schema", "additionalProperties", "description", "enum", "examples", "format",
+    "items", "maximum", "minItems", "minLength", "minProperties", "minimum", "pattern", "properties",
+    "propertyNames", "required", "title", "type", "maxLength", "maxItems", "const", "uniqueItems",
+    "patternProperties", "anyOf", "oneOf", "allOf", "not", "exclusiveMinimum", "exclusiveMaximum", "default",
+}
+"""Keywords that mean the same in draft 7 (fastjsonschema, the quick "valid" check) and 2020-12
+(jsonschema, the messages). A 2020-12-only keyword would be ignored by the quick check."""
+
+
+def test_schema_yaml_uses_only_keywords_the_quick_validator_understands_alike() -> None:
+    used: set[str] = set()
+
+    def walk(node: object, names_below: bool = False) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if not names_below:
+                    used.add(key)
+                walk(value, names_below=not names_below and key in ("properties", "$defs", "patternProperties"))
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(load_schema(SCHEMA))
+    assert used <= DRAFT7_KEYWORDS, used - DRAFT7_KEYWORDS
+    assert {"format"} & used and all(fmt == "date" for fmt in _formats(load_schema(SCHEMA)))
+
+
+def _formats(node: object) -> list[str]:
+    if isinstance(node, dict):
+        return [v for k, v in node.items() if k == "format"] + [f for v in node.values() for f in _formats(v)]
+    return [f for v in node for f in _formats(v)] if isinstance(node, list) else []
+
+
 def test_every_schema_definition_has_a_valid_and_an_invalid_case() -> None:
     assert set(DEFS) == set(load_schema(SCHEMA)["$defs"])
 
