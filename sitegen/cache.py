@@ -117,6 +117,25 @@ class Cache:
             self.put(key, value)
         return value
 
+    def peek(self, key: tuple[Any, ...]) -> Any:
+        """Like get, but does not count as a use (a worker asking: its marks would be lost)."""
+        shard = _shard(key)
+        return self.new[shard].get(key, self.old(shard).get(key))
+
+    def read_all(self) -> None:
+        """Read every shard now (before forking workers that will look things up)."""
+        for shard in range(SHARDS):
+            self.old(shard)
+
+    def retain(self, keys: Iterable[tuple[Any, ...]]) -> None:
+        """Keep these entries through the next save, without reading any shard for them.
+
+        Only shards already read can drop entries, so only their entries need the mark.
+        """
+        for key in keys:
+            if self._old[_shard(key)] is not None:
+                self.get(key)
+
     def put(self, key: tuple[Any, ...], value: Any) -> None:
         """Store plain data (what marshal can write) under `key`."""
         shard = _shard(key)

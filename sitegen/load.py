@@ -14,6 +14,7 @@ import time
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ import yaml
 
 from .cache import Cache, digest
 from .errors import Problem, from_plain, to_plain
-from .parallel import pmap
+from .parallel import MIN_ITEMS, pmap
 
 MAX_FILE_BYTES = 1_000_000
 """Larger files are refused: no response is near this, and it bounds the work per file."""
@@ -194,37 +195,52 @@ def read_responses(files: list[tuple[str, str, str, os.stat_result | None]],
     """Read and parse response files (path, shown path, year, stat), reusing what the cache holds.
 
     A file whose size, times and inode are those recorded by an earlier build is
-    not even read (make and git trust the same signs); any other file is read,
-    and parsed only when its bytes are new.
+    not even read (make and git trust the same signs); the others are read, on
+    every core when there are many, and parsed only when their bytes are new.
     """
-    results: list[tuple[ResponseFile | None, list[Problem]] | None] = []
-    misses: list[tuple[int, str, bytes | None, str, str]] = []
+    results: list[tuple[ResponseFile | None, list[Problem]] | None] = [None] * len(files)
+    todo: list[tuple[int, tuple[int, int, int, int] | None]] = []
     now = time.time_ns()
-    for path, shown, year, st in files:
+    for index, (_path, shown, _year, st) in enumerate(files):
         signature = _signature(st, now)
         if signature is not None:
             known = cache.get(("stat", shown))
             hit = cache.get(("load", shown, known[1])) if known is not None and known[0] == signature else None
             if hit is not None:
-                results.append(_thaw(hit, ResponseFile))
+                results[index] = _thaw(hit, ResponseFile)
                 continue
-        problems: list[Problem] = []
-        raw = read_bytes(Path(path), shown, problems)
-        if raw is None:
-            results.append((None, problems))
+        todo.append((index, signature))
+    if len(todo) >= MIN_ITEMS:
+        cache.read_all()  # once, before the workers start, rather than once in each
+    done = pmap(partial(_read_and_parse, cache=cache), [files[index][:3] for index, _ in todo])
+    for (index, signature), (file_digest, parsed) in zip(todo, done, strict=True):
+        shown = files[index][1]
+        if file_digest is None:  # unreadable: the problem says why
+            results[index] = parsed
             continue
-        key = ("load", shown, digest(raw))
         if signature is not None:
-            cache.put(("stat", shown), (signature, key[2]))
-        hit = cache.get(key)
-        results.append(None if hit is None else _thaw(hit, ResponseFile))
-        if hit is None:
-            misses.append((len(results) - 1, shown, raw, year, key[2]))
-    parsed = pmap(_parse_response, [(shown, raw, year) for _, shown, raw, year, _ in misses])
-    for (index, shown, _raw, _year, key), result in zip(misses, parsed, strict=True):
-        cache.put(("load", shown, key), _freeze(*result))
-        results[index] = result
+            cache.put(("stat", shown), (signature, file_digest))
+        key = ("load", shown, file_digest)
+        if parsed is None:  # bytes seen before: the cache has them parsed
+            results[index] = _thaw(cache.get(key), ResponseFile)
+        else:
+            cache.put(key, _freeze(*parsed))
+            results[index] = parsed
     return [r for r in results if r is not None]
+
+
+def _read_and_parse(job: tuple[str, str, str], cache: Cache
+                    ) -> tuple[str | None, tuple[ResponseFile | None, list[Problem]] | None]:
+    """(digest of the bytes, parsed file); parsed is None when the cache holds these bytes parsed."""
+    path, shown, year = job
+    problems: list[Problem] = []
+    raw = read_bytes(Path(path), shown, problems)
+    if raw is None:
+        return None, (None, problems)
+    file_digest = digest(raw)
+    if cache.peek(("load", shown, file_digest)) is not None:
+        return file_digest, None
+    return file_digest, (parse_response(raw, shown, year, problems), problems)
 
 
 RACY_NS = 2_000_000_000
@@ -277,12 +293,6 @@ def _thaw(stored: tuple[Any, ...], kind: type) -> tuple[Any, list[Problem]]:
     if kind is ResponseFile:
         return ResponseFile(*row[:6], _document(row[6]), *row[7:]), from_plain(problems)  # type: ignore[misc]
     return _document(row), from_plain(problems)
-
-
-def _parse_response(job: tuple[str, bytes, str]) -> tuple[ResponseFile | None, list[Problem]]:
-    shown, raw, year = job
-    problems: list[Problem] = []
-    return parse_response(raw, shown, year, problems), problems
 
 
 def read_response(path: Path, root: Path, year: str, problems: list[Problem]) -> ResponseFile | None:

@@ -43,7 +43,8 @@ def pmap(fn: Callable[[T], R], items: Sequence[T], min_items: int = MIN_ITEMS) -
     settled = gc.get_freeze_count() > 0  # a caller froze the heap and will thaw it
     gc.freeze()
     try:
-        chunks = max(1, len(items) // (n * 8))
+        # Small chunks: the last one to finish keeps the other cores idle.
+        chunks = max(1, len(items) // (n * 32))
         with multiprocessing.get_context("fork").Pool(n) as pool:
             return pool.map(_run, range(len(items)), chunksize=chunks)
     finally:

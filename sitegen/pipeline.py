@@ -251,6 +251,8 @@ def render_and_write(renderer: Renderer, jobs: list[PageJob], draft: write.Draft
     """
     if not jobs:
         return []
+    # The pages showing the most responses first, so that no core is left with a big one at the end.
+    jobs = sorted(jobs, key=lambda job: -len(job.texts))
     first = _render_one(renderer, draft, jobs[0])
     if isinstance(first, Problem):
         return [first]

@@ -444,8 +444,7 @@ def render_markdown(texts: Iterable[tuple[Text, int]], cache: Cache | None = Non
         html[key] = result
     # Keep the HTML of every body still in the site, not only of those rendered
     # now: the next incremental build may need any of them.
-    for key in keep:
-        cache.get(("html", *key, markup.RENDERER_VERSION))
+    cache.retain(("html", *key, markup.RENDERER_VERSION) for key in keep)
     cache.save()
     return html
 

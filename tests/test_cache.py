@@ -80,3 +80,18 @@ def test_a_disabled_cache_stores_nothing_on_disk(tmp_path: Path) -> None:
     cache.save()
     assert cache.get(("html", "d", "2022")) == "x"  # within the run
     assert not any(tmp_path.iterdir()) and not os.path.exists(".cache/None")
+
+
+def test_retained_entries_survive_and_unread_shards_are_not_read_for_them(tmp_path: Path) -> None:
+    first = Cache.at(tmp_path, "t")
+    keys = [("html", f"digest{i}", "2022") for i in range(100)]
+    for key in keys:
+        first.put(key, key[1])
+    first.save()
+    second = Cache.at(tmp_path, "t")
+    assert second.get(keys[0]) == "digest0"  # reads one shard
+    second.retain(keys)
+    assert sum(shard is not None for shard in second._old) == 1  # the others stay unread
+    second.save()
+    third = Cache.at(tmp_path, "t")
+    assert [third.get(key) for key in keys] == [key[1] for key in keys]
