@@ -24,6 +24,7 @@ See bench/README.md.
 from __future__ import annotations
 
 import argparse
+import fcntl
 import hashlib
 import os
 import platform
@@ -207,16 +208,21 @@ def clean(root: Path) -> None:
 
 
 def wait_quiet(root: Path) -> None:
-    """Wait until the detached process deleting the previous tree (write.remove_tree) is done.
+    """Wait until the detached processes of the last build are done: the one deleting the
+    previous tree (write.remove_tree) and the one copying a spare tree (write.prepare_spare).
 
-    It runs after build.py has exited; without this wait it would compete with
+    They run after build.py has exited; without this wait they would compete with
     the next timed run for the disk and the CPU.
     """
     deadline = time.monotonic() + QUIET_TIMEOUT
     builds = root / ".builds"
+    for lock in builds.glob("*/lock") if builds.is_dir() else ():
+        with open(lock) as handle:  # the spare's copier holds the build lock while it works
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            fcntl.flock(handle, fcntl.LOCK_UN)
     while time.monotonic() < deadline:
-        if not builds.is_dir() or not any(p.name.startswith("old-") for d in builds.iterdir() if d.is_dir()
-                                          for p in d.iterdir()):
+        if not builds.is_dir() or not any(p.name.startswith("old-") or p.name == "spare.partial"
+                                          for d in builds.iterdir() if d.is_dir() for p in d.iterdir()):
             return
         time.sleep(0.02)
 

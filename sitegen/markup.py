@@ -15,6 +15,9 @@ import xml.etree.ElementTree as etree
 import markdown
 import nh3
 from markdown.extensions import Extension
+from markdown.extensions.attr_list import AttrListExtension
+from markdown.extensions.sane_lists import SaneListExtension
+from markdown.extensions.tables import TableExtension
 from markdown.treeprocessors import Treeprocessor
 
 from .load import RESPONSE_NAME
@@ -75,8 +78,10 @@ class _Extension(Extension):
 
 def make_converter() -> markdown.Markdown:
     """One configured Python-Markdown instance (reuse it: building one costs more than a page)."""
+    # Extension objects, not names: a name makes Python-Markdown scan every installed
+    # package's entry points, which costs more than rendering fifty responses.
     return markdown.Markdown(
-        extensions=["attr_list", "sane_lists", "tables", _Extension()],
+        extensions=[AttrListExtension(), SaneListExtension(), TableExtension(), _Extension()],
         output_format="html",
     )
 

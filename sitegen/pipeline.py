@@ -117,6 +117,8 @@ def _build(project: Project, preview: bool, base_url: str | None, strict: bool,
     if unchanged is not None:
         return unchanged
     cache = Cache.at(project.root, CACHE_NAME)
+    cache.read_all()  # every build asks it about every file
+    settle()
     say = progress or (lambda message: None)
     say("reading and checking content/")
     result = check(project, strict, cache, settle)
@@ -178,6 +180,7 @@ def _build(project: Project, preview: bool, base_url: str | None, strict: bool,
                 write.add_folder(draft, folders[-1])
             write.prune(draft, paths + folders)
             result.written = write.commit(draft, background=True)
+            write.prepare_spare(out)  # once the lock is free; nothing to do when the old tree became the spare
             result.timings["render"] = time.perf_counter() - clock
     cache.put(manifest_key, plan.manifest)
     cache.put(("files", out.name), paths)

@@ -37,6 +37,8 @@ BUILDS_DIR = ".builds"
 TMP_PREFIX = "tmp-"
 TRASH_PREFIX = "old-"
 SPARE = "spare"
+SPARE_PARTIAL = "spare.partial"
+"""The spare while it is being copied (see prepare_spare)."""
 MANIFEST_SUFFIX = ".files.json"
 UNKNOWN = ""
 """The version of a file whose bytes no build recorded (rewritten in place by the preview)."""
@@ -287,6 +289,46 @@ def commit(draft: Draft, background: bool = False) -> WriteStats:
     return WriteStats(draft.written, draft.kept, final)
 
 
+def prepare_spare(site: Path) -> None:
+    """When no spare exists (after a first build), make one in a detached process.
+
+    It waits for this build's lock, then copies the published tree with hard links
+    (`cp -al`), so that the next build brings a spare up to date instead of paying
+    for the copy itself. Nobody waits for it; a build that starts before it is done
+    waits for the lock, and one that finds a half-made copy removes it.
+    """
+    builds = builds_dir(site)
+    if (builds / SPARE).exists() or not hasattr(os, "fork") or not shutil.which("cp"):
+        return
+    pid = os.fork()
+    if pid == 0:  # child: fork again so that the grandchild is not our zombie
+        try:
+            if os.fork() == 0:
+                os.setsid()
+                try:
+                    _copy_spare(site)
+                except BaseException:  # noqa: BLE001 (a spare is only an optimisation)
+                    pass
+        finally:
+            os._exit(0)
+    os.waitpid(pid, 0)
+
+
+def _copy_spare(site: Path) -> None:
+    with build_lock(site):
+        builds = builds_dir(site)
+        tree, spare, partial = current_tree(site), builds / SPARE, builds / SPARE_PARTIAL
+        files = read_manifest(tree)
+        if tree is None or files is None or spare.exists():
+            return
+        shutil.rmtree(partial, ignore_errors=True)
+        if subprocess.run(["cp", "-al", str(tree), str(partial)], capture_output=True).returncode != 0:
+            shutil.rmtree(partial, ignore_errors=True)
+            return
+        partial.rename(spare)
+        _write_manifest(spare, files)  # last: a spare without its manifest is never trusted
+
+
 def replace_in_place(site: Path, pages: Iterable[Page]) -> None:
     """Replace files of the published tree one by one (the preview's quick path and status file).
 
@@ -378,7 +420,7 @@ def clean_stale(builds: Path, keep: list[Path]) -> None:
     """Remove what killed builds left: every tree but the published one and a recorded spare."""
     for p in builds.iterdir():
         if p.is_dir() and p not in keep and (p.name.startswith((TMP_PREFIX, TRASH_PREFIX, "site-"))
-                                             or p.name == SPARE):
+                                             or p.name in (SPARE, SPARE_PARTIAL)):
             shutil.rmtree(p, ignore_errors=True)
         elif p.name.endswith(MANIFEST_SUFFIX) and p.with_name(p.name[: -len(MANIFEST_SUFFIX)]) not in keep:
             p.unlink(missing_ok=True)

@@ -263,3 +263,23 @@ def test_a_build_killed_while_updating_the_spare_leaves_the_site_and_the_next_bu
     build_with(site, final)
     assert contents(site) == {"index.html": b"home", "a/index.html": b"a three", "b/index.html": b"b"}
     assert trees(tmp_path) == [site.resolve()]
+
+
+def test_after_a_first_build_a_spare_is_copied_in_the_background_for_the_next(minimal: SiteDir,
+                                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+
+    project = pipeline.Project.at(minimal.root)
+    assert pipeline.build(project).written is not None
+    spare = write.builds_dir(project.site) / write.SPARE
+    deadline = time.monotonic() + 20
+    while write.read_manifest(spare) is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert write.read_manifest(spare) == write.read_manifest(project.site.resolve())
+    assert contents(spare) == contents(project.site)
+    began = []
+    real_begin = write.begin
+    monkeypatch.setattr(write, "begin", lambda *a, **k: began.append(real_begin(*a, **k)) or began[-1])
+    minimal.write(ORIGINAL, minimal.read(ORIGINAL).replace("tasapainossa", "nyt tasapainossa"))
+    assert pipeline.build(project).written is not None
+    assert [draft.reused for draft in began] == ["spare"]
