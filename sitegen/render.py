@@ -170,6 +170,7 @@ class Renderer:
         self.env = make_environment(templates, root / CACHE_DIR / "jinja")
         self.locales = {lang.code: lang.locale for lang in site.languages}
         self.dates: dict[tuple[dt.date, str], str] = {}
+        self.response_keys: dict[int, tuple[Response, str]] = {}
         self.global_key = digest(CODE_DIGEST, tree_digest(p for p in templates.rglob("*") if p.is_file()),
                                  repr(site.base_url), repr(site.preview), repr(site.languages),
                                  repr(sorted((u.id, u.kind, sorted(u.name.items()), sorted(u.slug.items()),
@@ -269,7 +270,14 @@ class Renderer:
         responses = tuple(responses)
         texts = tuple((text, r.year) for r in responses for text in self.shown_texts(r, info.lang))
         return PageJob(template, info, context, digest(self.global_key, template, repr(info), key,
-                                                       *(response_key(r) for r in responses)), texts)
+                                                       *(self.response_key(r) for r in responses)), texts)
+
+    def response_key(self, r: Response) -> str:
+        """response_key(r), once per response: a response shows on several pages."""
+        key = self.response_keys.get(id(r))
+        if key is None or key[0] is not r:
+            key = self.response_keys[id(r)] = (r, response_key(r))
+        return key[1]
 
     def shown_texts(self, r: Response, lang: str) -> list[Text]:
         """The texts a page in `lang` shows for `r`: its translation, or the original in its place."""
@@ -289,7 +297,7 @@ class Renderer:
         return digest(repr((report.year, sorted(report.title.items()), sorted(report.committee.items()),
                             report.published, report.evaluation_report_url,
                             sorted(report.evaluation_report_title.items()))),
-                      *(repr((s.number, sorted(s.title.items()), [response_key(r) for r in s.responses]))
+                      *(repr((s.number, sorted(s.title.items()), [self.response_key(r) for r in s.responses]))
                         for s in report.sections))
 
     def report_jobs(self, lang: str, report: Report, year_key: str,
