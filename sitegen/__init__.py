@@ -9,4 +9,9 @@ The data flows one way, one module per stage:
 `sitegen.pipeline` strings the stages together; `sitegen.cli` is the command line.
 """
 
+from pathlib import Path
+
 __version__ = "0.1.0"
+
+TOOL_ROOT = Path(__file__).resolve().parent.parent
+"""Where build.py, templates/ and schema.yaml of the generator itself live."""

@@ -16,7 +16,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import search, write
+from . import TOOL_ROOT, search, write
 from .cache import CACHE_DIR, CODE_DIGEST, Cache, digest
 from .errors import Problem, errors, sort
 from .load import Loaded, is_ignored, load
@@ -30,8 +30,6 @@ if TYPE_CHECKING:
 
 CACHE_NAME = "build"
 HTML_CACHE_NAME = "html"
-TOOL_ROOT = Path(__file__).resolve().parent.parent
-"""Where build.py, templates/ and schema.yaml of the generator itself live."""
 
 
 @dataclass(frozen=True)

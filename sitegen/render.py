@@ -89,11 +89,15 @@ def load_strings(templates: Path, root: Path, languages: Iterable[str]) -> dict[
 def make_environment(templates: Path, bytecode: Path | None = None) -> jinja2.Environment:
     """Jinja with autoescaping and StrictUndefined: a typo in a template fails the build.
 
-    With `bytecode`, compiled templates are kept there between builds (Jinja checks
-    each template's modification time before reusing its bytecode).
+    With `bytecode`, compiled templates are kept there between builds (Jinja reuses
+    them only for the same file with the same source, by checksum); a folder that
+    cannot be made only means compiling every time.
     """
     if bytecode is not None:
-        bytecode.mkdir(parents=True, exist_ok=True)
+        try:
+            bytecode.mkdir(parents=True, exist_ok=True)
+        except OSError:
+            bytecode = None
     return jinja2.Environment(
         bytecode_cache=jinja2.FileSystemBytecodeCache(str(bytecode)) if bytecode is not None else None,
         loader=jinja2.FileSystemLoader(templates),
@@ -167,7 +171,9 @@ class Renderer:
         self.html: dict[tuple[str, str], str] = dict(html or {})
         self.codes = [lang.code for lang in site.languages]
         self.strings = load_strings(templates, root, self.codes)
-        self.env = make_environment(templates, root / CACHE_DIR / "jinja")
+        # Beside the templates, like Python's __pycache__ beside modules: compiled once per
+        # template source, not once per project that uses the generator's own templates.
+        self.env = make_environment(templates, templates.parent / CACHE_DIR / "jinja")
         self.locales = {lang.code: lang.locale for lang in site.languages}
         self.dates: dict[tuple[dt.date, str], str] = {}
         self.response_keys: dict[int, tuple[Response, str]] = {}
