@@ -51,7 +51,14 @@ build which changed one file rewrites a sixteenth of it, not all of it."""
 
 def _shard(key: tuple[Any, ...]) -> int:
     # The subject (a path, a digest) decides: every entry about one file shares a shard.
-    return zlib.crc32(str(key[1] if len(key) > 1 else key[0]).encode()) % SHARDS
+    subject = key[1] if len(key) > 1 else key[0]
+    shard = _shards.get(subject)
+    if shard is None:
+        shard = _shards[subject] = zlib.crc32(str(subject).encode()) % SHARDS
+    return shard
+
+
+_shards: dict[Any, int] = {}
 
 
 class Cache:

@@ -109,12 +109,15 @@ def is_ignored(name: str) -> bool:
     )
 
 
-def load(root: Path, content_dir: str = "content", cache: Cache | None = None) -> Loaded:
+def load(root: Path, content_dir: str = "content", cache: Cache | None = None,
+         stats: Mapping[str, os.stat_result] | None = None) -> Loaded:
     """Read settings, units, every year's report.yaml and every response file under content/.
 
     A response file whose bytes are unchanged since the last build is taken from
-    `cache`; the others are parsed on every core when there are many.
+    `cache`; the others are parsed on every core when there are many. `stats`:
+    the files' stats by path, when the caller has just taken them.
     """
+    stats = stats or {}
     problems: list[Problem] = []
     base = root / content_dir
     if not base.is_dir():
@@ -166,7 +169,7 @@ def load(root: Path, content_dir: str = "content", cache: Cache | None = None) -
                         reports[name] = doc
                 elif item_name.endswith(".md") and item.is_file():
                     paths.add(shown)
-                    pending.append((item.path, shown, name, _stat(item)))
+                    pending.append((item.path, shown, name, stats.get(item.path) or _stat(item)))
                 else:
                     problems.append(Problem(shown, None,
                         f"'{item_name}' is not a response file; expected "

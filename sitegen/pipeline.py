@@ -10,7 +10,7 @@ import json
 import os
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from functools import partial
 from pathlib import Path
@@ -80,14 +80,15 @@ class Result:
 
 
 def check(project: Project, strict: bool = False, cache: Cache | None = None,
-          settle: Callable[[], None] = lambda: None) -> Result:
+          settle: Callable[[], None] = lambda: None, stats: Mapping[str, os.stat_result] | None = None) -> Result:
     """Load and validate only; writes nothing (the cache, if given, is saved by the caller).
 
-    `settle` is called once the content is read (see parallel.long_lived).
+    `settle` is called once the content is read (see parallel.long_lived); `stats`
+    are the files' stats the caller already took (input_fingerprint).
     """
     started = time.perf_counter()
     cache = cache if cache is not None else Cache.at(project.root, CACHE_NAME)
-    loaded = load(project.root, project.content.name, cache)
+    loaded = load(project.root, project.content.name, cache, stats)
     settle()
     problems = validate(loaded, project.schema, cache)
     if strict:
@@ -110,7 +111,7 @@ def build(project: Project, *, preview: bool = False, base_url: str | None = Non
 def _build(project: Project, preview: bool, base_url: str | None, strict: bool,
            progress: Callable[[str], None] | None, settle: Callable[[], None]) -> Result:
     out = project.preview if preview else project.site
-    fingerprint = input_fingerprint(project, repr((preview, base_url, strict)))
+    fingerprint, stats = input_fingerprint(project, repr((preview, base_url, strict)))
     unchanged = unchanged_since(out, fingerprint)
     if unchanged is not None:
         return unchanged
@@ -119,7 +120,7 @@ def _build(project: Project, preview: bool, base_url: str | None, strict: bool,
     settle()
     say = progress or (lambda message: None)
     say("reading and checking content/")
-    result = check(project, strict, cache, settle)
+    result = check(project, strict, cache, settle, stats)
     if result.failed or result.loaded is None:
         cache.save()  # what was parsed stays parsed, even when the build fails
         return result
@@ -188,28 +189,31 @@ def _build(project: Project, preview: bool, base_url: str | None, strict: bool,
     return result
 
 
-def input_fingerprint(project: Project, options: str) -> str:
+def input_fingerprint(project: Project, options: str) -> tuple[str, dict[str, os.stat_result]]:
     """Every input's name, size and modification time, and the generator itself: cheap to take.
 
     Equal fingerprints mean nothing was touched since the last build (the same
     test make and Hugo use); any doubt just takes the normal, content-hashed path.
+    Also returns the stat of every file by path, for load to reuse.
     """
     parts = [CODE_DIGEST, options, str(project.templates), str(project.schema)]
+    stats: dict[str, os.stat_result] = {}
     for top in (project.content, project.templates):
         for folder, dirs, files in os.walk(top):
             dirs.sort()
             for name in sorted(files):
                 if is_ignored(name):  # editor leftovers, e.g. Emacs's lock: a link to nowhere
                     continue
+                path = os.path.join(folder, name)
                 try:
-                    st = os.stat(os.path.join(folder, name))
+                    st = stats[path] = os.stat(path)
                 except OSError:
                     parts.append(f"{folder}/{name}:unreadable")
                     continue
                 parts.append(f"{folder}/{name}:{st.st_size}:{st.st_mtime_ns}:{st.st_ino}")
     st = os.stat(project.schema)
     parts.append(f"{st.st_size}:{st.st_mtime_ns}")
-    return digest(*parts)
+    return digest(*parts), stats
 
 
 def _fingerprint_file(out: Path) -> Path:
