@@ -40,4 +40,4 @@ bench: $(VENV)/.runtime ## time builds at N = 100, 1 000 and 10 000 responses (S
 	$(BIN)/python bench/run.py --sizes "$(or $(SIZES),100,1000,10000)" --runs "$(or $(RUNS),3)"
 
 clean: ## remove site/, the build trees and caches (not the virtual environment)
-	rm -rf site .builds .cache .pytest_cache
+	rm -rf site .builds .cache .preview .pytest_cache
