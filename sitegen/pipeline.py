@@ -144,7 +144,10 @@ def _build(project: Project, preview: bool, base_url: str | None, strict: bool,
         tree = write.current_tree(out)
         extras = [plan.sitemap, *extra_files(site, project.templates, renderer.strings)]
         paths = sorted(plan.paths + [p.path for p in extras])
+        searched = search.enabled() and not preview
         if (tree is not None and not plan.jobs and cache.get(("files", out.name)) == paths
+                and _tree_holds(tree, plan.versions | {p.path: write.version_of(p.data) for p in extras},
+                                [f"{search.BUNDLE}/"] if searched else [])
                 and all(write.same_bytes(tree / p.path, p.data) for p in extras)):
             # Nothing changed: site/ stays exactly as it is, not even relinked.
             result.written = write.WriteStats(0, len(paths), tree)
@@ -172,21 +175,33 @@ def _build(project: Project, preview: bool, base_url: str | None, strict: bool,
             for page in extras:
                 write.put(draft, page)
             folders = []
-            if search.enabled() and not preview:
+            if searched:
                 say("building the search index")
                 result.timings["search"] = search.build_index(draft.tmp)
                 folders.append(f"{search.BUNDLE}/")
                 write.add_folder(draft, folders[-1])
             write.prune(draft, paths + folders)
             result.written = write.commit(draft, background=True)
-            write.prepare_spare(out)  # once the lock is free; nothing to do when the old tree became the spare
             result.timings["render"] = time.perf_counter() - clock
+    if result.written.written or result.written.tree != tree:
+        write.prepare_spare(out)  # after a first build; when the old tree became the spare there is nothing to do
     cache.put(manifest_key, plan.manifest)
     cache.put(("files", out.name), paths)
     result.paths = paths
     record_fingerprint(out, fingerprint, result)
     cache.save()
     return result
+
+
+def _tree_holds(tree: Path, versions: Mapping[str, str], folders: list[str]) -> bool:
+    """The published tree's manifest says it holds exactly these files, and these folders.
+
+    The cache says what the last build planned; the manifest says what the tree
+    holds (a build killed after its swap, or the preview's in-place rewrites, part them).
+    """
+    files = write.read_manifest(tree)
+    return (files is not None and {path for path in files if path.endswith("/")} == set(folders)
+            and {path: v for path, v in files.items() if not path.endswith("/")} == versions)
 
 
 def input_fingerprint(project: Project, options: str) -> tuple[str, dict[str, os.stat_result]]:

@@ -27,10 +27,11 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 
 BUILDS_DIR = ".builds"
@@ -189,22 +190,17 @@ def put(draft: Draft, page: Page, version: str | None = None) -> bool:
     """
     version = version or version_of(page.data)
     target = draft.tmp / page.path
-    held = draft.files.get(page.path)
-    if held is not None:
-        if held == version != UNKNOWN:
-            draft.kept += 1
-            return False
-        # The file may be shared with the published tree: replace it, never write into it.
-        target.unlink(missing_ok=True)
-    else:
-        _folder(draft, target)
+    if _holds(draft, page.path, version, target):
+        draft.kept += 1
+        return False
+    _replaceable(draft, target)
     draft.files[page.path] = version
     old = draft.previous / page.path if draft.previous is not None else None
     if (old is not None and (draft.previous_files.get(page.path) == version != UNKNOWN or same_bytes(old, page.data))
             and _link(old, target)):
         draft.kept += 1
         return False
-    with open(target, "wb") as handle:
+    with open(target, "xb") as handle:  # "x": a new file, never one shared with another tree
         handle.write(page.data)
     draft.written += 1
     return True
@@ -212,23 +208,34 @@ def put(draft: Draft, page: Page, version: str | None = None) -> bool:
 
 def keep(draft: Draft, path: str, version: str) -> bool:
     """Take a file unchanged from the published tree; False if neither tree has that version."""
-    held = draft.files.get(path)
-    if held == version != UNKNOWN:
+    target = draft.tmp / path
+    if _holds(draft, path, version, target):
         draft.kept += 1
         return True
     if draft.previous is None or draft.previous_files.get(path) != version or version == UNKNOWN:
         return False
-    target = draft.tmp / path
-    if held is not None:
-        target.unlink(missing_ok=True)
-        del draft.files[path]
-    else:
-        _folder(draft, target)
+    _replaceable(draft, target)
+    draft.files.pop(path, None)
     if not _link(draft.previous / path, target):
         return False
     draft.files[path] = version
     draft.kept += 1
     return True
+
+
+def _holds(draft: Draft, path: str, version: str, target: Path) -> bool:
+    """The draft already has this version of the file (and it is really there: one may delete by hand)."""
+    return draft.files.get(path) == version != UNKNOWN and os.path.lexists(target)
+
+
+def _replaceable(draft: Draft, target: Path) -> None:
+    """Clear the way for a new file: whatever is there may be shared with another tree by hard
+    link, so it is removed, never written into; and its folder may have been removed by hand."""
+    try:
+        target.unlink()
+    except FileNotFoundError:
+        pass
+    _folder(draft, target)
 
 
 def add_folder(draft: Draft, folder: str) -> None:
@@ -237,8 +244,20 @@ def add_folder(draft: Draft, folder: str) -> None:
 
 
 def prune(draft: Draft, paths: Iterable[str]) -> None:
-    """Remove from the draft every file (and recorded folder) that is no longer part of the site."""
+    """Remove from the draft every file (and recorded folder) that is no longer part of the site.
+
+    A spare holds exactly what its manifest lists; a copy of the published tree may
+    also hold what someone put there by hand, so it is walked.
+    """
     wanted = set(paths)
+    if draft.reused == "clone":
+        folders = tuple(p for p in wanted if p.endswith("/"))
+        for folder, _dirs, names in os.walk(draft.tmp):
+            rel = os.path.relpath(folder, draft.tmp).replace(os.sep, "/")
+            for name in names:
+                path = name if rel == "." else f"{rel}/{name}"
+                if path not in wanted and not path.startswith(folders):
+                    draft.files.setdefault(path, UNKNOWN)  # removed below, with its empty folders
     gone = [path for path in draft.files if path not in wanted]
     for path in gone:
         del draft.files[path]
@@ -298,20 +317,9 @@ def prepare_spare(site: Path) -> None:
     waits for the lock, and one that finds a half-made copy removes it.
     """
     builds = builds_dir(site)
-    if (builds / SPARE).exists() or not hasattr(os, "fork") or not shutil.which("cp"):
+    if (builds / SPARE).exists() or not shutil.which("cp"):
         return
-    pid = os.fork()
-    if pid == 0:  # child: fork again so that the grandchild is not our zombie
-        try:
-            if os.fork() == 0:
-                os.setsid()
-                try:
-                    _copy_spare(site)
-                except BaseException:  # noqa: BLE001 (a spare is only an optimisation)
-                    pass
-        finally:
-            os._exit(0)
-    os.waitpid(pid, 0)
+    detached(_copy_spare, site)
 
 
 def _copy_spare(site: Path) -> None:
@@ -338,32 +346,50 @@ def replace_in_place(site: Path, pages: Iterable[Page]) -> None:
     tree = current_tree(site)
     if tree is None:
         return
+    pages = list(pages)
     files = read_manifest(tree)
+    if files is not None:  # first: a rewrite cut short must not leave a file its manifest vouches for
+        _write_manifest(tree, files | {page.path: UNKNOWN for page in pages})
     for page in pages:
         target = tree / page.path
-        tmp = target.with_name(f".{target.name}.tmp")
+        # Written outside the tree, so that an interrupted rewrite leaves nothing in it.
+        tmp = builds_dir(site) / f".replace-{os.getpid()}.tmp"
         tmp.write_bytes(page.data)
         os.replace(tmp, target)
-        if files is not None:
-            files[page.path] = UNKNOWN
-    if files is not None:
-        _write_manifest(tree, files)
 
 
 def remove_tree(path: Path, background: bool) -> None:
-    """Delete a tree now, or in a detached grandchild process (POSIX) that nobody waits for."""
-    if background and hasattr(os, "fork"):
-        pid = os.fork()
-        if pid == 0:  # child: fork again so that the grandchild is not our zombie
-            try:
-                if os.fork() == 0:
-                    os.setsid()
-                    shutil.rmtree(path, ignore_errors=True)
-            finally:
-                os._exit(0)
-        os.waitpid(pid, 0)
-        return
-    shutil.rmtree(path, ignore_errors=True)
+    """Delete a tree now, or in a detached process (POSIX) that nobody waits for."""
+    if not (background and detached(shutil.rmtree, path, ignore_errors=True)):
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def detached(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> bool:
+    """Run fn in a detached grandchild process; False where processes cannot be forked.
+
+    The grandchild keeps none of our file descriptors: not the build lock (a
+    build killed now must not leave its lock held by a helper), and not the
+    pipes of whoever started the build (who would otherwise wait for it).
+    """
+    if not hasattr(os, "fork"):
+        return False
+    pid = os.fork()
+    if pid == 0:  # child: fork again so that the grandchild is not our zombie
+        try:
+            if os.fork() == 0:
+                os.setsid()
+                null = os.open(os.devnull, os.O_RDWR)
+                for fd in (0, 1, 2):
+                    os.dup2(null, fd)
+                os.closerange(3, 65536)
+                try:
+                    fn(*args, **kwargs)
+                except BaseException:  # noqa: BLE001 (nobody is listening; the next build copes)
+                    pass
+        finally:
+            os._exit(0)
+    os.waitpid(pid, 0)
+    return True
 
 
 def abandon_failed(draft: Draft) -> None:

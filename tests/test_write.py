@@ -101,7 +101,7 @@ def test_a_write_failing_midway_leaves_the_previous_site_and_the_next_build_reco
     opened = []
 
     def full_disk(path: os.PathLike[str], mode: str = "r", *args: object, **kwargs: object) -> object:
-        if "w" in mode:
+        if "w" in mode or "x" in mode:
             opened.append(path)
             if len(opened) > 2:
                 raise OSError(errno.ENOSPC, "No space left on device")
@@ -283,3 +283,102 @@ def test_after_a_first_build_a_spare_is_copied_in_the_background_for_the_next(mi
     minimal.write(ORIGINAL, minimal.read(ORIGINAL).replace("tasapainossa", "nyt tasapainossa"))
     assert pipeline.build(project).written is not None
     assert [draft.reused for draft in began] == ["spare"]
+
+
+# -- what hands and signals do to trees (found in review) -----------------------------------------
+
+
+def test_a_file_or_folder_deleted_by_hand_from_a_published_tree_comes_back(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    v = {"index.html": ("k1", "home"), "a/index.html": ("a1", "a"), "b/index.html": ("b1", "b")}
+    build_with(site, v)
+    (site / "a/index.html").unlink()
+    shutil.rmtree(site / "b")
+    build_with(site, {**v, "index.html": ("k2", "home two")})  # a clone of the damaged tree
+    assert contents(site) == {"index.html": b"home two", "a/index.html": b"a", "b/index.html": b"b"}
+    build_with(site, v)  # the damaged tree is the spare now
+    assert contents(site) == {"index.html": b"home", "a/index.html": b"a", "b/index.html": b"b"}
+
+
+def test_a_file_put_in_a_published_tree_by_hand_is_never_written_through_nor_kept(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    v = {"index.html": ("k1", "home")}
+    build_with(site, v)
+    (site / "b.html").write_text("hand-made")
+    (site / "c.html").write_text("hand-made")
+    published = site.resolve()
+    build_with(site, {**v, "b.html": ("b1", "generated b")})  # a clone: b.html is shared with the old tree
+    assert (published.parent / write.SPARE / "b.html").read_text() == "hand-made"  # not written through
+    assert contents(site) == {"index.html": b"home", "b.html": b"generated b"}
+
+
+def test_a_rewrite_in_place_cut_short_leaves_no_file_its_manifest_vouches_for(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    site = tmp_path / "site"
+    v = {"index.html": ("k1", "home"), "a/index.html": ("a1", "a")}
+    build_with(site, v)
+    build_with(site, v)
+    real_replace = os.replace
+
+    def killed_after_first(src: str, dst: str) -> None:
+        real_replace(src, dst)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(write.os, "replace", killed_after_first)
+    with pytest.raises(KeyboardInterrupt):
+        write.replace_in_place(site, [Page("a/index.html", b"edited"), Page("index.html", b"edited home")])
+    monkeypatch.undo()
+    assert write.read_manifest(site.resolve())["a/index.html"] == write.UNKNOWN
+    assert not [p for p in site.resolve().rglob("*.tmp")]
+    build_with(site, {**v, "index.html": ("k2", "home two")})
+    build_with(site, v)
+    assert contents(site) == {"index.html": b"home", "a/index.html": b"a"}
+
+
+def test_a_build_killed_after_its_swap_is_corrected_by_the_next_even_when_content_goes_back(
+        minimal: SiteDir, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The cache then describes the tree before; the manifest describes the tree that is there."""
+    project = pipeline.Project.at(minimal.root)
+    before = minimal.read(ORIGINAL)
+    assert pipeline.build(project).written is not None
+    minimal.write(ORIGINAL, before.replace("tasapainossa", "nyt tasapainossa"))
+
+    def killed(*args: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(write, "prepare_spare", killed)  # right after the swap, before the cache is saved
+    with pytest.raises(KeyboardInterrupt):
+        pipeline.build(project)
+    monkeypatch.undo()
+    assert "nyt tasapainossa" in minimal.page("fi/2021/1.1/index.html")
+    minimal.write(ORIGINAL, before)
+    assert pipeline.build(project).written is not None
+    clean = tmp_path / "clean"
+    shutil.copytree(minimal.root / "content", clean / "content")
+    assert cli.main(["build", "--root", str(clean)]) == 0
+    assert contents(minimal.root / "site") == contents(clean / "site")
+
+
+def test_a_helper_left_by_a_killed_build_never_holds_its_lock(minimal: SiteDir) -> None:
+    """The detached processes (spare copy, old-tree delete) keep none of the build's descriptors."""
+    import fcntl
+    import subprocess
+    import sys
+    import time
+
+    script = ("import os, sys; sys.path.insert(0, {root!r}); from pathlib import Path; from sitegen import write\n"
+              "site = Path({site!r})\n"
+              "lock = write.build_lock(site); lock.__enter__()\n"
+              "write.detached(__import__('time').sleep, 30)\n"
+              "os._exit(0)  # killed with the lock held: no unlock, no cleanup\n")
+    site = minimal.root / "site"
+    subprocess.run([sys.executable, "-c", script.format(root=str(ROOT), site=str(site))], check=True, timeout=60)
+    with open(write.builds_dir(site) / "lock") as handle:
+        deadline = time.monotonic() + 5
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                assert time.monotonic() < deadline, "the lock is still held by the detached helper"
+                time.sleep(0.05)
