@@ -57,6 +57,8 @@ BUILD_TIMEOUT = 1800
 SERVE_START_TIMEOUT = 1800
 PREVIEW_TIMEOUT = 120
 QUIET_TIMEOUT = 300
+SPARE_TIMEOUT = 30
+"""Seconds to wait for the spare tree a first build has a detached process copy."""
 SEARCH_SWITCH = "SITEGEN_SEARCH"
 NOT_BUILT = "not built yet"
 
@@ -204,7 +206,7 @@ def clean(root: Path) -> None:
         if path.is_symlink() or path.is_file():
             path.unlink()
         elif path.is_dir():
-            shutil.rmtree(path)
+            shutil.rmtree(path)  # wait_quiet ran first: no detached helper is still writing here
 
 
 def wait_quiet(root: Path) -> None:
@@ -216,6 +218,12 @@ def wait_quiet(root: Path) -> None:
     """
     deadline = time.monotonic() + QUIET_TIMEOUT
     builds = root / ".builds"
+    for trees in [d for d in builds.iterdir() if d.is_dir()] if builds.is_dir() else []:
+        # After a first build the copier is about to make the spare: give it time to start.
+        spare_due = time.monotonic() + SPARE_TIMEOUT
+        while (any(p.name.startswith("site-") for p in trees.iterdir()) and not (trees / "spare.files.json").exists()
+               and time.monotonic() < spare_due):
+            time.sleep(0.02)
     for lock in builds.glob("*/lock") if builds.is_dir() else ():
         with open(lock) as handle:  # the spare's copier holds the build lock while it works
             fcntl.flock(handle, fcntl.LOCK_EX)
@@ -361,6 +369,7 @@ def log(message: str) -> None:
 
 def repeat(row: Row, runs: int, prepare, args: list[str], root: Path, env: dict[str, str]) -> Row:
     for i in range(runs):
+        wait_quiet(root)  # the last run's detached helpers, before prepare touches the trees
         prepare(i)
         wait_quiet(root)
         sample = run_cli(args, root, env)
