@@ -2,10 +2,11 @@
 
 Every entry is keyed by digests of its inputs (a file's bytes, a body's text,
 the schema, the templates, this package's code), so a stale entry is never
-read: it simply stops being asked for, and `save()` drops it. Values are plain data (tuples, lists, dicts, strings, numbers),
-stored with `marshal`: it reads 10 000 parsed files about five times faster
-than pickle reads the same as dataclasses, and it cannot name a class or call
-a function, so nothing is ever executed from the file.
+read: it simply stops being asked for, and `save()` drops it. Values are plain
+data (tuples, lists, dicts, strings, numbers), stored with `marshal`: it reads
+10 000 parsed files about five times faster than pickle reads the same as
+dataclasses, and it cannot name a class or call a function, so nothing is ever
+executed from the file.
 """
 
 from __future__ import annotations

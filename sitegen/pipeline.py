@@ -183,8 +183,8 @@ def _build(project: Project, preview: bool, base_url: str | None, strict: bool,
             write.prune(draft, paths + folders)
             result.written = write.commit(draft, background=True)
             result.timings["render"] = time.perf_counter() - clock
-    if result.written.written or result.written.tree != tree:
-        write.prepare_spare(out)  # after a first build; when the old tree became the spare there is nothing to do
+    if result.written.tree != tree:  # a new tree: after a first build there is no spare yet
+        write.prepare_spare(out)
     cache.put(manifest_key, plan.manifest)
     cache.put(("files", out.name), paths)
     result.paths = paths

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import errno
 import fcntl
-import hashlib
 import json
 import os
 import shutil
@@ -32,6 +31,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from .cache import digest
 
 
 BUILDS_DIR = ".builds"
@@ -90,7 +91,7 @@ def current_tree(site: Path) -> Path | None:
 
 def version_of(data: bytes) -> str:
     """The version of a file known only by its bytes."""
-    return hashlib.sha256(data).hexdigest()[:32]
+    return digest(data)
 
 
 # -- manifests ------------------------------------------------------------------------------------
@@ -295,17 +296,20 @@ def commit(draft: Draft, background: bool = False) -> WriteStats:
         if draft.previous_files and old_manifest.is_file():
             spare = draft.builds / SPARE
             if spare.exists():  # a draft that did not reuse it (write_site): the newer tree wins
-                trash = draft.builds / f"{TRASH_PREFIX}{SPARE}-{draft.number}"
-                spare.rename(trash)
-                remove_tree(trash, background)
+                _discard(spare, f"{TRASH_PREFIX}{SPARE}-{draft.number}", background)
             old.rename(spare)
             old_manifest.rename(manifest_path(spare))
         else:
-            old_manifest.unlink(missing_ok=True)
-            trash = draft.builds / f"{TRASH_PREFIX}{draft.number}"
-            old.rename(trash)
-            remove_tree(trash, background)
+            _discard(old, f"{TRASH_PREFIX}{draft.number}", background)
     return WriteStats(draft.written, draft.kept, final)
+
+
+def _discard(tree: Path, trash_name: str, background: bool) -> None:
+    """Drop a tree and its manifest: renamed aside at once (clean_stale knows the name), deleted after."""
+    manifest_path(tree).unlink(missing_ok=True)
+    trash = tree.with_name(trash_name)
+    tree.rename(trash)
+    remove_tree(trash, background)
 
 
 def prepare_spare(site: Path) -> None:

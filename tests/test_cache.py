@@ -26,12 +26,18 @@ def test_entries_come_back_in_the_next_run(tmp_path: Path) -> None:
     assert again.get(("html", "d2", "2022")) is None
 
 
-def test_a_change_rewrites_only_the_shard_it_falls_in(tmp_path: Path) -> None:
-    first = Cache.at(tmp_path, "t")
-    keys = [("html", f"digest{i}", "2022") for i in range(200)]
+def saved_keys(root: Path, count: int) -> list[tuple[str, str, str]]:
+    """`count` html entries (value: their digest) saved in a new cache under `root`."""
+    cache = Cache.at(root, "t")
+    keys = [("html", f"digest{i}", "2022") for i in range(count)]
     for key in keys:
-        first.put(key, key[1])
-    first.save()
+        cache.put(key, key[1])
+    cache.save()
+    return keys
+
+
+def test_a_change_rewrites_only_the_shard_it_falls_in(tmp_path: Path) -> None:
+    keys = saved_keys(tmp_path, 200)
     before = shard_files(tmp_path)
     assert len(before) == SHARDS
     second = Cache.at(tmp_path, "t")
@@ -83,11 +89,7 @@ def test_a_disabled_cache_stores_nothing_on_disk(tmp_path: Path) -> None:
 
 
 def test_retained_entries_survive_and_unread_shards_are_not_read_for_them(tmp_path: Path) -> None:
-    first = Cache.at(tmp_path, "t")
-    keys = [("html", f"digest{i}", "2022") for i in range(100)]
-    for key in keys:
-        first.put(key, key[1])
-    first.save()
+    keys = saved_keys(tmp_path, 100)
     second = Cache.at(tmp_path, "t")
     assert second.get(keys[0]) == "digest0"  # reads one shard
     second.retain(keys)
