@@ -6,12 +6,16 @@ from __future__ import annotations
 import re
 from html.parser import HTMLParser
 
+import markdown
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from markdown.treeprocessors import InlineProcessor
 
 from conftest import ROOT, SiteDir
 from htmlcheck import broken_links
 from sitegen.load import load
-from sitegen.markup import sanitize, to_html
+from sitegen.markup import make_converter, sanitize, to_html
 from sitegen.model import build_model
 from sitegen.render import render_site
 
@@ -168,3 +172,58 @@ def test_pages_stay_clean_even_when_validation_is_bypassed(minimal: SiteDir) -> 
         body = html[html.index('id="tilapalvelut-liikelaitos"'):html.index("</main>")]
         assert "Tilat ovat kunnossa." in body
         assert unsafe(body) == []
+
+
+# -- the quicker inline stage -------------------------------------------------------------------
+
+def plain_converter() -> markdown.Markdown:
+    """The same converter with Python-Markdown's own inline stage, which tries every pattern."""
+    md = make_converter()
+    md.treeprocessors.register(InlineProcessor(md), "inline", 20)
+    return md
+
+
+def convert(md: markdown.Markdown, text: str) -> str:
+    md.reset()
+    md.treeprocessors["response_links"].year = "2022"
+    return md.convert(text)
+
+
+# Each of Python-Markdown's inline constructs, and their near misses.
+PIECES = ["`", "``", "\\", "\\*", "[", "]", "(", ")", "![", "![a]", "[a](b.md)", "[a][1]", "\n[1]: http://x.fi\n",
+          "<", ">", "<http://x.fi>", "<a@b.fi>", "<b>", "</b>", "<!-- c -->", "&", "&amp;", "&#38;", "&x;",
+          "*", "**", "_", "__", "  \n", "\n", "\n\n", "- ", "1. ", "# ", "> ", "{: lang=en }", "|", "---",
+          " ", "sana", "Espoo", "ä", "x_y", "2*3"]
+
+
+@settings(max_examples=400, deadline=None, database=None)
+@given(st.lists(st.sampled_from(PIECES), max_size=40))
+def test_quick_inline_stage_writes_what_python_markdowns_own_writes(pieces: list[str]) -> None:
+    text = "".join(pieces)
+    assert convert(make_converter(), text) == convert(plain_converter(), text)
+
+
+def test_quick_inline_stage_agrees_on_every_real_response() -> None:
+    bodies = [p.read_text(encoding="utf-8").split("\n---\n", 1)[1] for p in sorted((ROOT / "content").glob("*/*.md"))]
+    quick, plain = make_converter(), plain_converter()
+    assert len(bodies) >= 50
+    for body in bodies:
+        assert convert(quick, body) == convert(plain, body)
+
+
+def test_quick_inline_stage_skips_patterns_that_cannot_match(monkeypatch: pytest.MonkeyPatch) -> None:
+    tried: list[str] = []
+    original = InlineProcessor._InlineProcessor__applyPattern  # type: ignore[attr-defined]
+
+    def counting(self, pattern, data, index, start=0):  # noqa: ANN001, ANN202
+        tried.append(type(pattern).__name__)
+        return original(self, pattern, data, index, start)
+
+    monkeypatch.setattr(InlineProcessor, "_InlineProcessor__applyPattern", counting)
+    convert(make_converter(), "Pelkkää tekstiä ilman merkintöjä.")
+    assert tried == []  # none of the 14 patterns has its character in this text
+    convert(make_converter(), "Teksti *korostuksella*.")
+    assert tried and set(tried) == {"DelimiterProcessor"}
+    tried.clear()
+    convert(plain_converter(), "Pelkkää tekstiä ilman merkintöjä.")
+    assert len(tried) == 14  # Python-Markdown's own stage tries them all
