@@ -60,6 +60,8 @@ QUIET_TIMEOUT = 300
 SPARE_TIMEOUT = 30
 """Seconds to wait for the spare tree a first build has a detached process copy."""
 SEARCH_SWITCH = "SITEGEN_SEARCH"
+TRASH = "trash"
+"""The folder, beside the corpora in the benchmark's temporary folder, that set_aside() moves into."""
 NOT_BUILT = "not built yet"
 
 PEERS = (
@@ -199,14 +201,26 @@ def run_cli(args: list[str], root: Path, env: dict[str, str]) -> Sample:
     return Sample(seconds, peak, lines[-1] if lines else "")
 
 
+def set_aside(path: Path, trash: Path) -> None:
+    """Move a file or folder into the benchmark's trash folder (deleted with everything at the end).
+
+    Not deleted now: on ext4 without a journal (this kind of machine) the kernel
+    avoids reusing an inode for one to five minutes after its file is deleted, and
+    each file created meanwhile scans past every such inode. Deleting 10 000 files
+    just before a timed build made that build's file creation up to 5x slower, a
+    cost a fresh clone never pays. The trash is deleted after the last timed run.
+    """
+    if not os.path.lexists(path):
+        return
+    trash.mkdir(exist_ok=True)
+    os.rename(path, tempfile.mkdtemp(prefix=f"{path.name.lstrip('.')}-", dir=trash) + "/x")
+
+
 def clean(root: Path) -> None:
-    """Remove every output and cache of earlier builds (a symbolic link is removed, not followed)."""
+    """Set aside every output and cache of earlier builds (a symbolic link is moved, not followed)."""
     for name in ("site", ".builds", ".cache", ".preview"):
-        path = root / name
-        if path.is_symlink() or path.is_file():
-            path.unlink()
-        elif path.is_dir():
-            shutil.rmtree(path)  # wait_quiet ran first: no detached helper is still writing here
+        # wait_quiet ran first: no detached helper is still writing there
+        set_aside(root / name, root.parent / TRASH)
 
 
 def wait_quiet(root: Path) -> None:
@@ -416,7 +430,7 @@ def bench_size(n: int, runs: int, base: Path, search: SearchStep, seed: int) -> 
 
     # 4. check, cold and warm
     def drop_cache(i: int) -> None:
-        shutil.rmtree(root / ".cache", ignore_errors=True)
+        set_aside(root / ".cache", root.parent / TRASH)
 
     rows.append(repeat(Row(n, "check, cold cache"), runs, drop_cache, ["check"], root, env))
     log("  (a build to warm the cache again; not timed)")
@@ -440,7 +454,7 @@ def bench_search(n: int, runs: int, root: Path, search: SearchStep, env: dict[st
     if search.command is not None:  # the indexer itself, over the site just built
         site = Path(os.path.realpath(root / "site"))
         for i in range(runs):
-            shutil.rmtree(site / "pagefind", ignore_errors=True)
+            set_aside(site / "pagefind", root.parent / TRASH)
             command = [*search.command, "--site", str(site), "--output-subdir", "pagefind", "--silent"]
             seconds, peak, code, _, err = timed(command, root, env, "the search indexer")
             if code != 0:

@@ -238,6 +238,36 @@ def test_a_file_over_the_size_limit_is_refused(minimal: SiteDir) -> None:
     assert os.path.getsize(minimal.root / FILE) == MAX_FILE_BYTES + 1
 
 
+def test_a_much_larger_file_is_refused_with_its_size_without_being_read(minimal: SiteDir,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    minimal.write(FILE, HEAD + "x" * (5 * MAX_FILE_BYTES - len(HEAD)))
+    sizes: list[int] = []
+    real_open = open
+
+    class Counting:
+        def __init__(self, handle) -> None:  # noqa: ANN001
+            self.handle = handle
+
+        def __enter__(self):  # noqa: ANN204
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            self.handle.close()
+
+        def fileno(self) -> int:
+            return self.handle.fileno()
+
+        def read(self, size: int = -1) -> bytes:
+            data = self.handle.read(size)
+            sizes.append(len(data))
+            return data
+
+    monkeypatch.setattr(load_module, "open", lambda path, mode="r", *a, **k: Counting(real_open(path, mode, *a, **k)),
+                        raising=False)
+    assert problems_in(minimal) == [(None, "the file is 5,000,000 bytes; the limit is 1,000,000 bytes")]
+    assert max(sizes) <= MAX_FILE_BYTES + 1  # what was read of it
+
+
 # -- what an earlier build read ------------------------------------------------------------------
 
 
