@@ -106,29 +106,36 @@ class _QuickInline(InlineProcessor):
 
     def __init__(self, md: markdown.Markdown) -> None:
         super().__init__(md)
+        self.patterns: list[inlinepatterns.Pattern] = []
         self.needs: list[tuple[str, ...] | None] = []
 
     def run(self, tree: etree.Element, ancestors: list[str] | None = None) -> etree.Element:
-        patterns = self.inlinePatterns
-        # Only a pattern that is exactly Python-Markdown's own is ever skipped.
-        self.needs = [None] * len(patterns)
-        for name, (regex, needs) in _NEEDS.items():
-            if name in patterns and patterns[name].compiled_re.pattern == regex:
-                self.needs[patterns.get_index_for_name(name)] = needs
+        if len(self.patterns) != len(self.inlinePatterns):  # once: extensions register theirs before
+            registry = self.inlinePatterns
+            self.patterns = list(registry)
+            # Only a pattern that is exactly Python-Markdown's own is ever skipped.
+            self.needs = [None] * len(registry)
+            for name, (regex, needs) in _NEEDS.items():
+                if name in registry and registry[name].compiled_re.pattern == regex:
+                    self.needs[registry.get_index_for_name(name)] = needs
         return super().run(tree, ancestors)
 
     def _InlineProcessor__handleInline(self, data: str, patternIndex: int = 0) -> str:  # noqa: N802,N803
         # The loop of InlineProcessor.__handleInline, with the test for `needs` added.
         if not isinstance(data, util.AtomicString):
             start = 0
-            patterns, needs = self.inlinePatterns, self.needs
-            while patternIndex < len(patterns):
+            patterns, needs, count = self.patterns, self.needs, len(self.patterns)
+            apply = self._InlineProcessor__applyPattern  # type: ignore[attr-defined]
+            while patternIndex < count:
                 need = needs[patternIndex]
-                if need is not None and not any(n in data for n in need):
-                    patternIndex, start = patternIndex + 1, 0
-                    continue
-                data, matched, start = self._InlineProcessor__applyPattern(  # type: ignore[attr-defined]
-                    patterns[patternIndex], data, patternIndex, start)
+                if need is not None:
+                    for n in need:
+                        if n in data:
+                            break
+                    else:  # none of them: this pattern cannot match
+                        patternIndex, start = patternIndex + 1, 0
+                        continue
+                data, matched, start = apply(patterns[patternIndex], data, patternIndex, start)
                 if not matched:
                     patternIndex += 1
         return data
