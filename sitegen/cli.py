@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import sys
@@ -108,6 +109,9 @@ def run(args: argparse.Namespace) -> int:
         base_url += "/"
     result = pipeline.build(project, base_url=base_url, strict=args.strict,
                             progress=progress_line if sys.stderr.isatty() and args.format == "text" else None)
+    # The process ends soon: spare it the collector's last pass over everything the
+    # build made (0.3 s at 10 000 responses), which would free nothing the exit does not.
+    gc.freeze()
     if sys.stderr.isatty() and args.format == "text":
         print("\r\033[K", end="", file=sys.stderr)  # clear the progress line
     report(result.problems, args.format, color)
