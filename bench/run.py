@@ -401,6 +401,7 @@ def bench_size(n: int, runs: int, base: Path, search: SearchStep, seed: int) -> 
     started = time.perf_counter()
     summary = generate(root, n, seed)
     copied = complete_corpus(root / "content")
+    os.sync()  # the corpus on disk before the first timed run, not written back during it
     log(f"N={n}: corpus of {summary['files']} files, {summary['bytes'] / 1e6:.1f} MB, "
         f"years {summary['years'][0]}–{summary['years'][-1]}, in {time.perf_counter() - started:.1f} s ({root})"
         + (f"; copied from the repository's content/: {', '.join(copied)}" if copied else ""))

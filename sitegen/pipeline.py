@@ -130,6 +130,7 @@ def _build(project: Project, preview: bool, base_url: str | None, strict: bool,
 
     clock = time.perf_counter()
     site = build_model(result.loaded, preview=preview, base_url=base_url)
+    settle()  # before planning, whose many small allocations would make the collector walk the model
     manifest_key = ("pages", out.name)
     try:
         renderer = Renderer(site, project.templates, project.root)

@@ -9,6 +9,8 @@ import unicodedata
 from pathlib import Path
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from conftest import SiteDir
 from sitegen import load as load_module
@@ -328,3 +330,56 @@ def test_a_file_changed_moments_ago_is_always_read(minimal: SiteDir, monkeypatch
     opened = reads(monkeypatch)
     load(minimal.root, cache=Cache.at(minimal.root, "build"))
     assert [o for o in opened if o.endswith(".md")] == [FILE]
+
+
+# -- the quick path for simple front matter ------------------------------------------------------
+
+KEYS = ["section", "unit", "updated", "weight", "draft", "reviewed", "translation_of", "source_digest",
+        "null", "yes", "on", "y", "a_b"]
+WORDS = ["1.1", "1.10", "2.4.1", "0x1f", "0o17", "017", "1_000", "1:20", "190:20:30.15", "1e3", "1.5e3", "-1", "+1",
+         "2022-02-30", "2022-12-01", "2001-12-14t21:59:43.10-05:00", "true", "Yes", "NO", "off", "on", "y", "n",
+         "null", "Null", "~", "abc", "abc:", "a:b", "a:", "1.1-konsernihallinto.fi.md", "sha256:0ff3", ".5", ".inf",
+         "-", "a-", "x_y", "#x", "a#b", "ä", "=", "<<"]
+QUOTED = ["", "x", "1.1", "a # b", "ä ö", "'", "a: b", "\u2028", "\x85", "\ufeff", "\\n", "tab\there", "&a", "*a",
+          "!x", "{a}", "[1]", "null"]
+
+
+@st.composite
+def front_matter(draw: st.DrawFn) -> str:
+    lines = []
+    for _ in range(draw(st.integers(0, 6))):
+        key = draw(st.sampled_from(KEYS))
+        value = draw(st.one_of(st.sampled_from(WORDS), st.sampled_from(QUOTED).map(lambda q: f'"{q}"')))
+        odd = [f"{key}:  {value}", f"{key}: {value} ", f"{key}:{value}"]  # not simple: YAML's own way
+        form = draw(st.integers(0, 9))
+        lines.append(odd[form] if form < len(odd) else f"{key}: {value}")
+    return "\n".join(lines) + draw(st.sampled_from(["", "\n"]))
+
+
+def parsed(text: str) -> tuple:
+    doc, problems = parse_yaml(text, "x.md", first_line=2)
+    return doc.data, dict(doc.lines), dict(doc.plain), doc.start_line, [(p.line, p.message, p.field) for p in problems]
+
+
+@settings(max_examples=1000, deadline=None, database=None)
+@given(front_matter())
+@example("unit: abc:")
+@example('unit: "\x85"')
+@example("section: 1.10\nnull: 1:20\nyes: 2022-02-30")
+def test_simple_front_matter_parses_as_libyaml_parses_it(text: str) -> None:
+    quick = parsed(text)
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(load_module, "_compose_simple", lambda text: None)
+        assert quick == parsed(text)
+
+
+def test_the_quick_path_takes_typical_front_matter_and_nothing_else(monkeypatch: pytest.MonkeyPatch) -> None:
+    composed: list[str] = []
+    real = load_module.yaml.compose
+    monkeypatch.setattr(load_module.yaml, "compose", lambda text, **kw: composed.append(text) or real(text, **kw))
+    typical = ('section: "2.4"\nunit: konsernihallinto\ntranslation_of: 2.4-konsernihallinto.fi.md\n'
+               "source_digest: sha256:0ff3\nreviewed: false\nupdated: 2023-05-02\nweight: 2\ndraft: true")
+    assert parsed(typical)[0]["reviewed"] is False and composed == []
+    for other in ["unit: a:", "unit: a # note", "unit: [a, b]", "unit:\n  - a", 'unit: "a\\tb"', "unit: a\n"]:
+        parsed(other)
+        assert composed[-1] == other
