@@ -19,6 +19,8 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+from .parallel import collector_paused
+
 CACHE_DIR = ".cache"
 FORMAT = 3
 
@@ -89,7 +91,8 @@ class Cache:
             entries = {}
             if self.path is not None:
                 try:
-                    stored = marshal.loads(self._shard_file(shard).read_bytes())
+                    with collector_paused():
+                        stored = marshal.loads(self._shard_file(shard).read_bytes())
                     if stored.get("format") == FORMAT and stored.get("code") == CODE_DIGEST:
                         entries = stored["entries"]
                 except (OSError, EOFError, ValueError, TypeError, AttributeError, KeyError):

@@ -23,7 +23,7 @@ import yaml
 
 from .cache import Cache, digest
 from .errors import Problem, from_plain, to_plain
-from .parallel import MIN_ITEMS, pmap
+from .parallel import MIN_ITEMS, collector_paused, pmap
 
 MAX_FILE_BYTES = 1_000_000
 """Larger files are refused: no response is near this, and it bounds the work per file."""
@@ -205,15 +205,16 @@ def read_responses(files: list[tuple[str, str, str, os.stat_result | None]],
     results: list[tuple[ResponseFile | None, list[Problem]] | None] = [None] * len(files)
     todo: list[tuple[int, tuple[int, int, int, int] | None]] = []
     now = time.time_ns()
-    for index, (_path, shown, _year, st) in enumerate(files):
-        signature = _signature(st, now)
-        if signature is not None:
-            known = cache.get(("stat", shown))
-            hit = cache.get(("load", shown, known[1])) if known is not None and known[0] == signature else None
-            if hit is not None:
-                results[index] = _thaw(hit, ResponseFile)
-                continue
-        todo.append((index, signature))
+    with collector_paused():  # thawing makes ~5 objects a file, and no cycles
+        for index, (_path, shown, _year, st) in enumerate(files):
+            signature = _signature(st, now)
+            if signature is not None:
+                known = cache.get(("stat", shown))
+                hit = cache.get(("load", shown, known[1])) if known is not None and known[0] == signature else None
+                if hit is not None:
+                    results[index] = _thaw(hit, ResponseFile)
+                    continue
+            todo.append((index, signature))
     if len(todo) >= MIN_ITEMS:
         cache.read_all()  # once, before the workers start, rather than once in each
     done = pmap(partial(_read_and_parse, cache=cache), [files[index][:3] for index, _ in todo])

@@ -64,6 +64,20 @@ def long_lived() -> Iterator[Callable[[], None]]:
         gc.unfreeze()
 
 
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """No cyclic garbage collection within: for code that makes many objects and no cycles
+    (reading the cache, thawing what it holds), where every collection would walk the
+    objects just made again, for nothing (marshal reads the cache 2.5x faster so)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 _job: tuple[Callable[[Any], Any], Sequence[Any]] | None = None
 
 
