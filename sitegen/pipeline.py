@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
 CACHE_NAME = "build"
 HTML_CACHE_NAME = "html"
+DATES_KEY = ("dates",)
 
 
 @dataclass(frozen=True)
@@ -133,11 +134,12 @@ def _build(project: Project, preview: bool, base_url: str | None, strict: bool,
     settle()  # before planning, whose many small allocations would make the collector walk the model
     manifest_key = ("pages", out.name)
     try:
-        renderer = Renderer(site, project.templates, project.root)
+        renderer = Renderer(site, project.templates, project.root, dates=cache.get(DATES_KEY))
         plan = renderer.plan(cache.get(manifest_key))
     except TemplateProblem as exc:
         result.problems += exc.problems
         return result
+    cache.put(DATES_KEY, renderer.all_dates())  # before the workers fork: they inherit every date
     result.site, result.renderer, result.timings["model"] = site, renderer, time.perf_counter() - clock
     settle()
     result.languages = [lang.code for lang in site.languages]

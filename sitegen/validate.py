@@ -10,7 +10,7 @@ import bisect
 import difflib
 import posixpath
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import cache, partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -78,7 +78,7 @@ def validate(loaded: Loaded, schema_path: Path, cache: Cache | None = None) -> l
         if doc.path not in bad:
             problems += check_report(doc, year, languages)
             sections[year] = {s["number"]: i for i, s in enumerate(doc.data["sections"])}
-    problems += check_responses(loaded, languages, units, sections, bad)
+    problems += check_responses(loaded, languages, units, sections, bad, _remembered_names(cache))
     problems += check_links(loaded, {path: found for path, (_, found) in links.items()})
     return sort(problems)
 
@@ -431,8 +431,13 @@ def check_report(doc: Document, year: str, languages: tuple[str, ...]) -> list[P
 
 
 def check_responses(loaded: Loaded, languages: tuple[str, ...], units: Mapping[str, Any],
-                    sections: Mapping[str, Mapping[str, int]], bad: set[str]) -> list[Problem]:
-    """Names agree with front matter; sections and units exist; translations have originals."""
+                    sections: Mapping[str, Mapping[str, int]], bad: set[str],
+                    names: Callable[[str], str] | None = None) -> list[Problem]:
+    """Names agree with front matter; sections and units exist; translations have originals.
+
+    `names` gives a language's English name for messages (default: language_name).
+    """
+    name_of = names or language_name
     problems: list[Problem] = []
     if not languages:
         return problems
@@ -488,8 +493,8 @@ def check_responses(loaded: Loaded, languages: tuple[str, ...], units: Mapping[s
             for lang in languages[1:]:
                 if (r.year, r.name_section, r.name_unit, lang) not in by_name:
                     problems.append(Problem(r.path, None,
-                        f"no {language_name(lang)} translation yet: the {language_name(lang)} page shows "
-                        f"the {language_name(original)} text until "
+                        f"no {name_of(lang)} translation yet: the {name_of(lang)} page shows "
+                        f"the {name_of(original)} text until "
                         f"{r.name.removesuffix(f'.{r.lang}.md')}.{lang}.md exists",
                         severity="warning"))
             continue
@@ -513,17 +518,30 @@ def check_responses(loaded: Loaded, languages: tuple[str, ...], units: Mapping[s
         command = f"python build.py translated {r.path}"
         if recorded is None:
             problems.append(Problem(r.path, r.meta.line_of(("translation_of",)),
-                f"source_digest: no digest of the {language_name(original)} original is recorded; "
+                f"source_digest: no digest of the {name_of(original)} original is recorded; "
                 f"once the translation is done, run '{command}'", field="source_digest",
                 severity="warning"))
         elif recorded != source.digest:
             problems.append(Problem(r.path, r.meta.line_of(("source_digest",)),
-                f"the {language_name(original)} original has changed since this translation; "
+                f"the {name_of(original)} original has changed since this translation; "
                 f"update it, then run '{command}'", field="source_digest", severity="warning"))
         if not meta.get("draft") and _meta(source).get("draft") and source.path not in bad:
             problems.append(Problem(r.path, None,
                 f"the original {source.name} is a draft, so this translation cannot be published"))
     return problems
+
+
+def _remembered_names(cache: Cache) -> Callable[[str], str]:
+    """language_name(), remembered by the cache: Babel needs ~80 ms to load the data for one,
+    and a rebuild after an edit to an original warns about its translation by name."""
+    known: dict[str, str] = dict(cache.get(("language-names",)) or {})
+
+    def name(code: str) -> str:
+        if code not in known:
+            known[code] = language_name(code)
+            cache.put(("language-names",), dict(known))
+        return known[code]
+    return name
 
 
 @cache

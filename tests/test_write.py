@@ -150,6 +150,9 @@ EDITS = {
     "a weight": ("content/2021/2.2-konsernihallinto.fi.md", "weight: 1\n", ""),
     "a UI string": ("templates/strings.yaml", "sv: Läs originalet", "sv: Läs originaltexten"),
     "a template": ("templates/section.html", '<p class="meta">', '<p class="meta edited">'),
+    "a response's date": ("content/2021/1.1.1-kaupunkiympariston-toimiala.fi.md", '"2022-10-15"', '"2022-11-16"'),
+    "a report's date": ("content/2021/report.yaml", '"2022-09-01"', '"2022-08-31"'),
+    "a locale": ("content/site.yaml", "locale: sv_FI", "locale: sv_SE"),
 }
 
 
@@ -168,6 +171,26 @@ def test_a_rebuild_after_an_edit_gives_the_same_site_as_a_clean_build(minimal: S
         shutil.copytree(minimal.root / part, clean / part)
     assert cli.main(["build", "--root", str(clean)]) == 0
     assert contents(minimal.root / "site") == contents(clean / "site")
+
+
+def test_a_rebuild_after_an_edit_loads_no_babel_data(minimal: SiteDir, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Babel needs ~80 ms to load a locale: the dates and language names a build wrote
+    # out are kept, so an editor's rebuild (here one that warns about a stale translation) needs none.
+    assert minimal.run("build").code == 0
+    text = minimal.read(ORIGINAL)
+    minimal.write(ORIGINAL, text.replace("Talous on tasapainossa.", "Talous on nyt tasapainossa."))
+    import babel.dates
+
+    from sitegen import validate
+
+    def refuse(*args: object, **kwargs: object) -> str:
+        raise AssertionError("Babel was asked")
+
+    monkeypatch.setattr(babel.dates, "format_date", refuse)
+    monkeypatch.setattr(validate, "language_name", refuse)
+    result = minimal.run("build")
+    assert result.code == 0
+    assert "the Finnish original has changed since this translation" in result.err
 
 
 def test_a_rebuild_with_another_base_url_option_rewrites_the_canonical_urls(minimal: SiteDir) -> None:
