@@ -601,6 +601,23 @@ def machine() -> str:
             f"{platform.system()} {platform.release()} {platform.machine()}")
 
 
+def speed_check() -> float:
+    """Seconds for a fixed pure-Python loop (the best of three): the machine's speed at the time.
+
+    On a shared virtual machine the same work takes up to 1.7x longer from one
+    half-hour to the next; printed before and after the runs, this says which
+    figures were taken on a slow spell.
+    """
+    best = float("inf")
+    for _ in range(3):
+        started = time.perf_counter()
+        total = 0
+        for i in range(5_000_000):
+            total += i
+        best = min(best, time.perf_counter() - started)
+    return best
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description="Time the generator's builds, checks and preview on synthetic corpora.")
     p.add_argument("--sizes", default="100,1000,10000",
@@ -628,6 +645,8 @@ def main(argv: list[str] | None = None) -> int:
         f"{SEARCH_SWITCH} switch: {'yes' if search.switch else 'no'}; "
         f"indexer: {' '.join(search.command) if search.command else 'none installed'}")
     state = code_state()
+    speed_before = speed_check()
+    log(f"speed check: a fixed loop took {speed_before:.3f} s")
     base = Path(tempfile.mkdtemp(prefix="sitegen-bench-"))
     if ROOT in base.resolve().parents:
         raise SystemExit(f"the temporary folder {base} is inside the repository; set TMPDIR elsewhere")
@@ -647,10 +666,13 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         shutil.rmtree(base, ignore_errors=True)
     elapsed = time.perf_counter() - started
+    speed_after = speed_check()
 
     notes = [header, f"Runs per scenario: {args.runs}. Builds run as `{Path(PYTHON).name} build.py … --root DIR`, "
              f"a cold process each; {SEARCH_SWITCH}=0 for builds: {'yes' if search.switch else 'no (no such switch)'}. "
-             f"Code and templates: {state}. Total benchmark time {elapsed:.0f} s."]
+             f"Code and templates: {state}. Total benchmark time {elapsed:.0f} s. "
+             f"Speed check (a fixed Python loop, best of three; lower is faster): {speed_before:.3f} s before the "
+             f"runs, {speed_after:.3f} s after."]
     if code_state() != state:
         notes.append("**Warning:** sitegen/ or templates/ changed while the benchmark ran; "
                      "the figures may mix versions of the generator.")
