@@ -188,7 +188,7 @@ def _build(project: Project, preview: bool, base_url: str | None, strict: bool,
                 write.add_folder(draft, folders[-1])
             write.prune(draft, paths + folders)
             result.written = write.commit(draft, background=True)
-            result.timings["render"] = time.perf_counter() - clock
+            result.timings["render"] = time.perf_counter() - clock - result.timings.get("search", 0.0)
     if result.written.tree != tree:  # a new tree: after a first build there is no spare yet
         write.prepare_spare(out)
     cache.put(manifest_key, plan.manifest)
