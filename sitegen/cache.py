@@ -79,8 +79,6 @@ class Cache:
         self.new: list[dict[tuple[Any, ...], Any]] = [{} for _ in range(SHARDS)]
         self.dirty: set[int] = set()
         self.kinds: set[str] = set()
-        self._saving: tuple[int, list[int]] | None = None
-        """(pid, shards) of a save(background=True) still running."""
 
     def _shard_file(self, shard: int) -> Path:
         assert self.path is not None
@@ -157,18 +155,11 @@ class Cache:
             self.dirty.add(shard)
         self.new[shard][key] = value
 
-    def save(self, background: bool = False) -> None:
+    def save(self) -> None:
         """Write the shards whose entries changed, each atomically (a killed build leaves the
-        previous one; entries are keyed by their inputs, so shards of two builds still agree).
-
-        With `background`, a forked process writes them while this one goes on (a
-        clean build's cache is 25 MB at 10 000 files); the next save() waits for it,
-        and writes again what it failed to write.
-        """
+        previous one; entries are keyed by their inputs, so shards of two builds still agree)."""
         if self.path is None:
             return
-        self.wait()
-        changed: list[tuple[int, dict[tuple[Any, ...], Any]]] = []
         for shard, old in enumerate(self._old):
             if old is None:  # never read: nothing in it was used or replaced
                 continue
@@ -176,43 +167,10 @@ class Cache:
             entries.update(self.new[shard])
             if shard not in self.dirty and len(entries) == len(old):
                 continue
-            changed.append((shard, entries))
-            # From here on, entries are compared with what is being written.
-            self._old[shard] = entries
-        self.dirty.clear()
-        if not changed:
-            return
-        self.path.mkdir(parents=True, exist_ok=True)
-        if background and hasattr(os, "fork"):
-            pid = os.fork()
-            if pid == 0:  # the child writes and leaves at once: no exit handlers, no buffers of the parent's
-                code = 1
-                try:
-                    self._write(changed)
-                    code = 0
-                finally:
-                    os._exit(code)
-            self._saving = (pid, [shard for shard, _ in changed])
-        else:
-            self._write(changed)
-
-    def wait(self) -> None:
-        """Wait for a save(background=True); what it could not write is written by the next save."""
-        if self._saving is None:
-            return
-        pid, shards = self._saving
-        self._saving = None
-        try:
-            _, status = os.waitpid(pid, 0)
-            failed = os.waitstatus_to_exitcode(status) != 0
-        except ChildProcessError:
-            failed = True
-        if failed:
-            self.dirty.update(shards)
-
-    def _write(self, changed: list[tuple[int, dict[tuple[Any, ...], Any]]]) -> None:
-        for shard, entries in changed:
+            self.path.mkdir(parents=True, exist_ok=True)
             target = self._shard_file(shard)
             tmp = target.with_suffix(f".tmp{os.getpid()}")
             tmp.write_bytes(marshal.dumps({"format": FORMAT, "code": CODE_DIGEST, "entries": entries}))
             os.replace(tmp, target)
+            self._old[shard] = entries
+        self.dirty.clear()

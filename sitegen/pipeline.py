@@ -21,7 +21,7 @@ from .cache import CACHE_DIR, CODE_DIGEST, Cache, digest
 from .errors import Problem, errors, sort
 from .load import Loaded, is_ignored, load
 from .model import Site, build_model
-from .parallel import MIN_ITEMS, long_lived, pmap
+from .parallel import long_lived, pmap
 from .validate import validate
 from .write import WriteStats, build_lock
 
@@ -164,9 +164,6 @@ def _build(project: Project, preview: bool, base_url: str | None, strict: bool,
                       for t in r.texts.values()})
             result.timings["markdown"] = time.perf_counter() - clock
             clock = time.perf_counter()
-            if len(plan.jobs) >= MIN_ITEMS:
-                # What was parsed and checked is final: written meanwhile, the pages' keys at the end.
-                cache.save(background=True)
             problems = render_and_write(renderer, plan.jobs, draft)
             versions = plan.versions
             lost = [path for path in plan.kept if not write.keep(draft, path, versions[path])]

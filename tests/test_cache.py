@@ -97,34 +97,3 @@ def test_retained_entries_survive_and_unread_shards_are_not_read_for_them(tmp_pa
     second.save()
     third = Cache.at(tmp_path, "t")
     assert [third.get(key) for key in keys] == [key[1] for key in keys]
-
-
-def test_a_background_save_writes_in_another_process_and_the_next_save_waits_for_it(tmp_path: Path) -> None:
-    cache = Cache.at(tmp_path, "t")
-    keys = [("html", f"digest{i}", "2022") for i in range(50)]
-    for key in keys:
-        cache.put(key, key[1])
-    cache.save(background=True)
-    assert cache._saving is not None and cache._saving[0] != os.getpid()
-    cache.put(("pages", "site"), {"a.html": "k"})  # made while the other process writes
-    cache.save()  # waits for it, then writes the one shard changed since
-    assert cache._saving is None
-    again = Cache.at(tmp_path, "t")
-    assert [again.get(key) for key in keys] == [key[1] for key in keys]
-    assert again.get(("pages", "site")) == {"a.html": "k"}
-
-
-def test_what_a_background_save_failed_to_write_the_next_save_writes(tmp_path: Path, monkeypatch) -> None:
-    cache = Cache.at(tmp_path, "t")
-    keys = [("html", f"digest{i}", "2022") for i in range(50)]
-    for key in keys:
-        cache.put(key, key[1])
-    real_write = Cache._write
-    monkeypatch.setattr(Cache, "_write", lambda self, changed: os._exit(3))  # the child dies before writing
-    cache.save(background=True)
-    cache.wait()
-    assert shard_files(tmp_path) == {}
-    monkeypatch.setattr(Cache, "_write", real_write)
-    cache.save()
-    again = Cache.at(tmp_path, "t")
-    assert [again.get(key) for key in keys] == [key[1] for key in keys]
