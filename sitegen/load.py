@@ -98,6 +98,9 @@ class Loaded:
     responses: tuple[ResponseFile, ...]
     problems: tuple[Problem, ...]
     paths: frozenset[str] = frozenset()
+    skipped: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    """Years whose response files were not read (unchanged since the last build; see
+    pipeline.build), each with the paths of its drafts: links into them are still checked."""
     """Every Markdown file found under the year folders, read successfully or not."""
 
 
@@ -111,13 +114,16 @@ def is_ignored(name: str) -> bool:
 
 
 def load(root: Path, content_dir: str = "content", cache: Cache | None = None,
-         stats: Mapping[str, os.stat_result] | None = None) -> Loaded:
+         stats: Mapping[str, os.stat_result] | None = None,
+         skip: Mapping[str, frozenset[str]] | None = None) -> Loaded:
     """Read settings, units, every year's report.yaml and every response file under content/.
 
     A response file whose bytes are unchanged since the last build is taken from
     `cache`; the others are parsed on every core when there are many. `stats`:
-    the files' stats by path, when the caller has just taken them.
+    the files' stats by path, when the caller has just taken them. The response
+    files of the years in `skip` are only listed, not read (see Loaded.skipped).
     """
+    skip = skip or {}
     stats = stats or {}
     problems: list[Problem] = []
     base = root / content_dir
@@ -170,7 +176,8 @@ def load(root: Path, content_dir: str = "content", cache: Cache | None = None,
                         reports[name] = doc
                 elif item_name.endswith(".md") and item.is_file():
                     paths.add(shown)
-                    pending.append((item.path, shown, name, stats.get(item.path) or _stat(item)))
+                    if name not in skip:
+                        pending.append((item.path, shown, name, stats.get(item.path) or _stat(item)))
                 else:
                     problems.append(Problem(shown, None,
                         f"'{item_name}' is not a response file; expected "
@@ -191,7 +198,7 @@ def load(root: Path, content_dir: str = "content", cache: Cache | None = None,
             "no report years found: add a folder such as content/2022/ with a report.yaml"))
     responses.sort(key=lambda r: r.path)
     return Loaded(root, settings, units, reports, accessibility, tuple(responses), tuple(problems),
-                  frozenset(paths))
+                  frozenset(paths), {year: drafts for year, drafts in skip.items() if year in reports})
 
 
 def read_responses(files: list[tuple[str, str, str, os.stat_result | None]],

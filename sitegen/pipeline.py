@@ -8,18 +8,19 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import asdict, dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from . import TOOL_ROOT, search, write
 from .cache import CACHE_DIR, CODE_DIGEST, Cache, digest
-from .errors import Problem, errors, sort
-from .load import Loaded, is_ignored, load
+from .errors import Problem, errors, from_plain, sort, to_plain
+from .load import RACY_NS, Loaded, ResponseFile, is_ignored, load
 from .model import Site, build_model
 from .parallel import long_lived, pmap
 from .validate import validate
@@ -81,15 +82,17 @@ class Result:
 
 
 def check(project: Project, strict: bool = False, cache: Cache | None = None,
-          settle: Callable[[], None] = lambda: None, stats: Mapping[str, os.stat_result] | None = None) -> Result:
+          settle: Callable[[], None] = lambda: None, stats: Mapping[str, os.stat_result] | None = None,
+          skip: Mapping[str, frozenset[str]] | None = None) -> Result:
     """Load and validate only; writes nothing (the cache, if given, is saved by the caller).
 
     `settle` is called once the content is read (see parallel.long_lived); `stats`
-    are the files' stats the caller already took (input_fingerprint).
+    are the files' stats the caller already took (input_fingerprint); the response
+    files of the years in `skip` are not read (see load.Loaded.skipped).
     """
     started = time.perf_counter()
     cache = cache if cache is not None else Cache.at(project.root, CACHE_NAME)
-    loaded = load(project.root, project.content.name, cache, stats)
+    loaded = load(project.root, project.content.name, cache, stats, skip)
     settle()
     problems = validate(loaded, project.schema, cache)
     if strict:
@@ -106,13 +109,22 @@ def build(project: Project, *, preview: bool = False, base_url: str | None = Non
     all the previous tree stays in place as it is.
     """
     with long_lived() as settle:
-        return _build(project, preview, base_url, strict, progress, settle)
+        try:
+            return _build(project, preview, base_url, strict, progress, settle, skip_years=not preview)
+        except _ReadEverything:
+            return _build(project, preview, base_url, strict, progress, settle, skip_years=False)
+
+
+class _ReadEverything(Exception):
+    """A year skipped as unchanged cannot be taken from the last build after all (its pages
+    were removed by hand, a library changed the renderer): build again, reading every year."""
 
 
 def _build(project: Project, preview: bool, base_url: str | None, strict: bool,
-           progress: Callable[[str], None] | None, settle: Callable[[], None]) -> Result:
+           progress: Callable[[str], None] | None, settle: Callable[[], None], skip_years: bool) -> Result:
     out = project.preview if preview else project.site
-    fingerprint, stats = input_fingerprint(project, repr((preview, base_url, strict)))
+    options = repr((preview, base_url, strict))
+    fingerprint, stats = input_fingerprint(project, options)
     unchanged = unchanged_since(out, fingerprint)
     if unchanged is not None:
         return unchanged
@@ -121,7 +133,14 @@ def _build(project: Project, preview: bool, base_url: str | None, strict: bool,
     settle()
     say = progress or (lambda message: None)
     say("reading and checking content/")
-    result = check(project, strict, cache, settle, stats)
+    shared, inputs = year_inputs(project, stats, options)
+    years_key = ("years", out.name)
+    before: Mapping[str, Any] = cache.get(years_key) or {}
+    # The preview server keeps the whole model for its quick path: it reads every year.
+    skip = skippable_years(before, shared, inputs) if skip_years else {}
+    result = check(project, strict, cache, settle, stats, skip)
+    if skip:  # what the years not read had to say, as the last build found it
+        result.problems = sort(result.problems + [p for y in skip for p in from_plain(before["years"][y]["problems"])])
     if result.failed or result.loaded is None:
         cache.save()  # what was parsed stays parsed, even when the build fails
         return result
@@ -135,7 +154,10 @@ def _build(project: Project, preview: bool, base_url: str | None, strict: bool,
     manifest_key = ("pages", out.name)
     try:
         renderer = Renderer(site, project.templates, project.root, dates=cache.get(DATES_KEY))
-        plan = renderer.plan(cache.get(manifest_key))
+        reuse = {int(year) for year in skip}
+        if not renderer.can_reuse(cache.get(manifest_key), reuse):
+            raise _ReadEverything
+        plan = renderer.plan(cache.get(manifest_key), reuse)
     except TemplateProblem as exc:
         result.problems += exc.problems
         return result
@@ -161,12 +183,15 @@ def _build(project: Project, preview: bool, base_url: str | None, strict: bool,
             renderer.html = render_markdown(
                 (t for job in plan.jobs for t in job.texts), Cache.at(project.root, HTML_CACHE_NAME),
                 keep={(t.digest, str(r.year)) for report in site.reports for r in report.responses
-                      for t in r.texts.values()})
+                      for t in r.texts.values()} | {(d, y) for y in skip for d in before["years"][y]["texts"]})
             result.timings["markdown"] = time.perf_counter() - clock
             clock = time.perf_counter()
             problems = render_and_write(renderer, plan.jobs, draft)
             versions = plan.versions
             lost = [path for path in plan.kept if not write.keep(draft, path, versions[path])]
+            if lost and skip:  # the model lacks the years not read: start again, reading them
+                write.abandon_failed(draft)
+                raise _ReadEverything
             if lost:  # the previous tree lacks them (removed by hand?): render them after all
                 everything = {job.info.path: job for job in renderer.plan(None).jobs}
                 problems += render_and_write(renderer, [everything[path] for path in lost], draft)
@@ -190,10 +215,94 @@ def _build(project: Project, preview: bool, base_url: str | None, strict: bool,
         write.prepare_spare(out)
     cache.put(manifest_key, plan.manifest)
     cache.put(("files", out.name), paths)
+    cache.put(years_key, year_records(project, result, shared, inputs, before, skip))
+    for year in skip:  # the parsed files of the years not read stay for when they are
+        cache.retain(key for path, file_digest in before["years"][year]["files"].items()
+                     for key in (("stat", path), ("load", path, file_digest)))
     result.paths = paths
     record_fingerprint(out, fingerprint, result)
     cache.save()
     return result
+
+
+def year_inputs(project: Project, stats: Mapping[str, os.stat_result], options: str
+                ) -> tuple[str, dict[str, str | None]]:
+    """What every year's checks depend on (as one digest), and each year's response files.
+
+    The first covers the generator, the options, the schema, the data files
+    (settings, units, every report.yaml) and the names of all response files
+    (links between years); the others each year's files' sizes, times and inodes,
+    or None when one of them changed too recently for its times to be trusted.
+    """
+    content = str(project.content) + os.sep
+    now = time.time_ns()
+    shared = [CODE_DIGEST, options, repr(_signature_of(os.stat(project.schema)))]
+    names: list[str] = []
+    years: dict[str, list[str]] = {}
+    racy: set[str] = set()
+    for path in sorted(stats):
+        if not path.startswith(content):
+            continue
+        parts = path[len(content):].split(os.sep)
+        st = stats[path]
+        if len(parts) == 2 and parts[1].endswith(".md"):
+            names.append("/".join(parts))
+            years.setdefault(parts[0], []).append(f"{parts[1]}:{_signature_of(st)}")
+            if now - st.st_mtime_ns < RACY_NS:
+                racy.add(parts[0])
+        else:
+            shared.append(f"{'/'.join(parts)}:{_signature_of(st)}")
+    return digest(*shared, *names), {year: None if year in racy else digest(*files) for year, files in years.items()}
+
+
+def _signature_of(st: os.stat_result) -> tuple[int, int, int, int]:
+    return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+
+
+_YEAR_LINK = re.compile(r"\.\./+(\d+)/")
+"""A link to a response of another year (../2023/x.md), or what might be one: enough to know
+that a year's checks depend on that year."""
+
+
+def skippable_years(before: Mapping[str, Any], shared: str, inputs: Mapping[str, str | None]
+                    ) -> dict[str, frozenset[str]]:
+    """The years whose response files need not be read: the same files as the last successful
+    build found, with nothing they depend on changed; each with the paths of its drafts."""
+    if before.get("shared") != shared:
+        return {}
+    known = before.get("years", {})
+    changed = {year for year, digest_ in inputs.items()
+               if digest_ is None or known.get(year, {}).get("inputs") != digest_}
+    return {year: frozenset(known[year]["drafts"]) for year in inputs
+            if year not in changed and not changed & set(known[year]["links"])}
+
+
+def year_records(project: Project, result: Result, shared: str, inputs: Mapping[str, str | None],
+                 before: Mapping[str, Any], skip: Collection[str]) -> dict[str, Any]:
+    """What the next build needs to skip a year: its inputs, its problems, its drafts, the years
+    it links to, the texts its pages show and its files' digests (to keep their cache entries)."""
+    assert result.loaded is not None and result.site is not None
+    years: dict[str, Any] = {year: before["years"][year] for year in skip}
+    by_year: dict[str, list[ResponseFile]] = {}
+    for r in result.loaded.responses:
+        by_year.setdefault(r.year, []).append(r)
+    shown = {str(report.year): [t.digest for r in report.responses for t in r.texts.values()]
+             for report in result.site.reports}
+    content = project.content.name
+    for year, digest_ in inputs.items():
+        if year in skip or digest_ is None:
+            continue
+        files = by_year.get(year, [])
+        prefix = f"{content}/{year}/"
+        years[year] = {
+            "inputs": digest_,
+            "problems": to_plain(p for p in result.problems if p.path.startswith(prefix) and p.path.endswith(".md")),
+            "drafts": sorted(r.path for r in files if isinstance(r.meta.data, dict) and r.meta.data.get("draft")),
+            "links": sorted({y for r in files for y in _YEAR_LINK.findall(r.body)} - {year}),
+            "texts": shown.get(year, []),
+            "files": {r.path: r.file_digest for r in files},
+        }
+    return {"shared": shared, "years": years}
 
 
 def _tree_holds(tree: Path, versions: Mapping[str, str], folders: list[str]) -> bool:

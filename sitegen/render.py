@@ -7,7 +7,7 @@ many pages show it, and every page is rendered from a template compiled once.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -223,19 +223,23 @@ class Renderer:
 
     # Planning ------------------------------------------------------------------
 
-    def plan(self, previous: Mapping[str, Any] | None = None) -> Plan:
+    def plan(self, previous: Mapping[str, Any] | None = None, reuse: Collection[int] = ()) -> Plan:
         """Every page to render, with its key; whole years unchanged since `previous` are only listed.
 
         `previous` is the manifest of the last build (Plan.manifest). A year whose
         structure and responses are unchanged keeps its pages as they are, so a
-        rebuild does no work per page for it.
+        rebuild does no work per page for it. The years in `reuse` were not even
+        read (their responses are not in the model): their keys come from `previous`,
+        which must be able to give them (can_reuse).
         """
         previous = previous or {}
         same = previous.get("global") == self.global_key
         before_years: Mapping[int, Any] = previous.get("years", {}) if same else {}
         before_site: Mapping[str, str] = previous.get("site", {}) if same else {}
         site, original, strings = self.site, self.site.original, self.strings
-        year_keys = [(report, self.structure_key(report), self.year_key(report)) for report in site.reports]
+        year_keys = [(report, before_years[report.year]["structure"], before_years[report.year]["key"])
+                     if report.year in reuse else (report, self.structure_key(report), self.year_key(report))
+                     for report in site.reports]
         every_year = digest(*(k for _, k, _ in year_keys))
         everywhere = {code: f"{code}/index.html" for code in self.codes}
         jobs = [self.job("root.html", PageInfo("root", original, "index.html", strings["site_name"][original],
@@ -273,10 +277,16 @@ class Renderer:
             for job in year_jobs:
                 (kept.append(job.info.path) if old_keys.get(job.info.path) == job.key else stale.append(job))
             entries = [entry for job in year_jobs for entry in sitemap_entries(self.site.base_url, job.info)]
-            manifest["years"][report.year] = {"key": year_key, "pages": {j.info.path: j.key for j in year_jobs},
-                                              "sitemap": entries}
+            manifest["years"][report.year] = {"key": year_key, "structure": structure_key,
+                                              "pages": {j.info.path: j.key for j in year_jobs}, "sitemap": entries}
             sitemap += entries
         return Plan(stale, kept, sitemap_page(sitemap), manifest)
+
+    def can_reuse(self, previous: Mapping[str, Any] | None, years: Collection[int]) -> bool:
+        """Whether plan(previous, reuse=years) can take those years' pages from `previous`."""
+        before = (previous or {}).get("years", {})
+        return (not years or (previous or {}).get("global") == self.global_key
+                and all("structure" in before.get(year, {}) for year in years))
 
     def search_path(self, lang: str) -> str:
         return f"{lang}/{self.strings['search_slug'][lang]}/index.html"

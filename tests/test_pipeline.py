@@ -1,0 +1,164 @@
+"""pipeline: a rebuild reads only the years whose files changed, and still finds what a
+clean build finds (problems, links into the years it did not read) and writes the same site."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT
+from sitegen import load, pipeline, write
+
+sys.path.insert(0, str(ROOT / "bench"))
+from corpus import generate  # noqa: E402
+
+FILES = 200  # four years, few enough to build in one process
+
+
+def tree(site: Path) -> dict[str, bytes]:
+    return {p.relative_to(site).as_posix(): p.read_bytes() for p in sorted(site.rglob("*")) if p.is_file()}
+
+
+def age(content: Path) -> None:
+    """Make every file an hour old: files changed in the last seconds are always read."""
+    old = time.time() - 3600
+    for path in content.rglob("*"):
+        os.utime(path, (old, old))
+
+
+@pytest.fixture
+def archive(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("SITEGEN_SEARCH", "0")
+    root = tmp_path / "archive"
+    generate(root, FILES, seed=11)
+    for name in ("accessibility.yaml",):  # as bench/run.py does: what the corpus does not write yet
+        if not (root / "content" / name).exists():
+            shutil.copyfile(ROOT / "content" / name, root / "content" / name)
+    age(root / "content")
+    return root
+
+
+def years(root: Path) -> list[str]:
+    return sorted(p.name for p in (root / "content").iterdir() if p.is_dir())
+
+
+def originals(root: Path, year: str) -> list[Path]:
+    return sorted((root / "content" / year).glob("*.fi.md"))
+
+
+def clean_build(root: Path, tmp_path: Path) -> tuple[pipeline.Result, Path]:
+    clean = tmp_path / "clean"
+    shutil.rmtree(clean, ignore_errors=True)
+    shutil.copytree(root / "content", clean / "content")
+    return pipeline.build(pipeline.Project.at(clean)), clean
+
+
+def messages(result: pipeline.Result) -> list[tuple[str, int | None, str, str]]:
+    return [(p.path, p.line, p.message, p.severity) for p in result.problems]
+
+
+def test_a_rebuild_reads_only_the_changed_year_and_equals_a_clean_build(archive: Path, tmp_path: Path) -> None:
+    stale = originals(archive, years(archive)[0])[0]  # its translation is now out of date: a warning
+    stale.write_text(stale.read_text(encoding="utf-8") + "\nUusi lause.\n", encoding="utf-8")
+    age(archive / "content")
+    project = pipeline.Project.at(archive)
+    first = pipeline.build(project)
+    assert not first.failed and len(years(archive)) >= 3
+    assert first.loaded is not None and first.loaded.skipped == {}
+    changed = years(archive)[1]
+    edited = originals(archive, changed)[0]
+    edited.write_text(edited.read_text(encoding="utf-8") + "\nLisätty lause.\n", encoding="utf-8")
+    second = pipeline.build(project)
+    assert second.loaded is not None
+    assert set(second.loaded.skipped) == set(years(archive)) - {changed}
+    assert {r.year for r in second.loaded.responses} == {changed}
+    clean, clean_root = clean_build(archive, tmp_path)
+    assert messages(second) == messages(clean)  # the years not read still say what they said
+    assert any(p.severity == "warning" and p.path.startswith(f"content/{years(archive)[0]}/")
+               for p in second.problems)
+    assert tree(archive / "site") == tree(clean_root / "site")
+
+
+def draft(path: Path) -> None:
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("---\n", "---\ndraft: true\n", 1), encoding="utf-8")
+
+
+def add_link(path: Path, target: str) -> None:
+    path.write_text(path.read_text(encoding="utf-8") + f"\nKatso [vastaus]({target}).\n", encoding="utf-8")
+
+
+def test_a_link_into_a_year_not_read_is_checked_against_its_drafts(archive: Path, tmp_path: Path) -> None:
+    first_year, second_year = years(archive)[:2]
+    target = originals(archive, first_year)[0]
+    draft(target)
+    draft(target.with_name(target.name.replace(".fi.md", ".sv.md")))
+    age(archive / "content")
+    project = pipeline.Project.at(archive)
+    assert not pipeline.build(project).failed
+    source = originals(archive, second_year)[0]
+    add_link(source, f"../{first_year}/{target.name}")
+    add_link(source, f"../{first_year}/9.9-ei-ole.fi.md")
+    result = pipeline.build(project)
+    assert result.loaded is not None and first_year in result.loaded.skipped
+    assert result.failed
+    assert messages(result) == messages(clean_build(archive, tmp_path)[0])
+    found = [p.message for p in result.problems if p.path == source.relative_to(archive).as_posix()]
+    assert any("is a draft and will not be published" in m for m in found)
+    assert any("there is no response file" in m for m in found)
+
+
+def test_a_year_linking_to_a_changed_year_is_read_again(archive: Path, tmp_path: Path) -> None:
+    first_year, second_year = years(archive)[:2]
+    target = originals(archive, first_year)[0]
+    source = originals(archive, second_year)[0]
+    add_link(source, f"../{first_year}/{target.name}")
+    age(archive / "content")
+    project = pipeline.Project.at(archive)
+    assert not pipeline.build(project).failed
+    draft(target)  # the year linking to it now links to a draft
+    draft(target.with_name(target.name.replace(".fi.md", ".sv.md")))
+    result = pipeline.build(project)
+    assert result.loaded is not None and second_year not in result.loaded.skipped
+    assert any(p.path == source.relative_to(archive).as_posix() and "is a draft" in p.message
+               for p in result.problems)
+    assert messages(result) == messages(clean_build(archive, tmp_path)[0])
+
+
+def test_pages_of_a_year_not_read_that_were_deleted_by_hand_come_back(archive: Path, tmp_path: Path) -> None:
+    project = pipeline.Project.at(archive)
+    assert not pipeline.build(project).failed
+    kept_year, changed = years(archive)[0], years(archive)[-1]
+    published = Path(os.path.realpath(archive / "site"))
+    page = next((published / "fi" / kept_year).glob("*/index.html"))
+    spare = write.builds_dir(archive / "site") / write.SPARE
+    deadline = time.monotonic() + 20  # the spare is copied in the background after a first build
+    while write.read_manifest(spare) is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert (spare / page.relative_to(published)).exists()
+    for copy in (page, spare / page.relative_to(published)):  # from both trees a build could take it
+        copy.unlink()
+    edited = originals(archive, changed)[0]
+    edited.write_text(edited.read_text(encoding="utf-8") + "\nLisätty lause.\n", encoding="utf-8")
+    result = pipeline.build(project)
+    assert not result.failed
+    assert tree(archive / "site") == tree(clean_build(archive, tmp_path)[1] / "site")
+
+
+def test_files_of_the_years_not_read_are_never_opened(archive: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    project = pipeline.Project.at(archive)
+    assert not pipeline.build(project).failed
+    changed = years(archive)[-1]
+    edited = originals(archive, changed)[0]
+    edited.write_text(edited.read_text(encoding="utf-8") + "\nLisätty lause.\n", encoding="utf-8")
+    opened: list[str] = []
+    real = load.read_bytes
+    monkeypatch.setattr(load, "read_bytes", lambda path, shown, problems: opened.append(shown) or real(path, shown,
+                                                                                                       problems))
+    assert not pipeline.build(project).failed
+    assert [p for p in opened if p.endswith(".md")] == [edited.relative_to(archive).as_posix()]
