@@ -98,10 +98,10 @@ class Loaded:
     responses: tuple[ResponseFile, ...]
     problems: tuple[Problem, ...]
     paths: frozenset[str] = frozenset()
+    """Every Markdown file found under the year folders, read successfully or not."""
     skipped: Mapping[str, frozenset[str]] = field(default_factory=dict)
     """Years whose response files were not read (unchanged since the last build; see
     pipeline.build), each with the paths of its drafts: links into them are still checked."""
-    """Every Markdown file found under the year folders, read successfully or not."""
 
 
 def is_ignored(name: str) -> bool:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import time
 from collections import Counter
 from collections.abc import Callable, Collection, Mapping
@@ -20,10 +19,10 @@ from typing import TYPE_CHECKING, Any
 from . import TOOL_ROOT, search, write
 from .cache import CACHE_DIR, CODE_DIGEST, Cache, digest
 from .errors import Problem, errors, from_plain, sort, to_plain
-from .load import RACY_NS, Loaded, ResponseFile, is_ignored, load
+from .load import RACY_NS, YEAR_DIR, Loaded, ResponseFile, is_ignored, load
 from .model import Site, build_model
 from .parallel import long_lived, pmap
-from .validate import validate
+from .validate import check_key, schema_digest, validate
 from .write import WriteStats, build_lock
 
 if TYPE_CHECKING:
@@ -112,7 +111,8 @@ def build(project: Project, *, preview: bool = False, base_url: str | None = Non
         try:
             return _build(project, preview, base_url, strict, progress, settle, skip_years=not preview)
         except _ReadEverything:
-            return _build(project, preview, base_url, strict, progress, settle, skip_years=False)
+            pass  # out of the handler before building again: its traceback holds the first attempt
+        return _build(project, preview, base_url, strict, progress, settle, skip_years=False)
 
 
 class _ReadEverything(Exception):
@@ -139,8 +139,14 @@ def _build(project: Project, preview: bool, base_url: str | None, strict: bool,
     # The preview server keeps the whole model for its quick path: it reads every year.
     skip = skippable_years(before, shared, inputs) if skip_years else {}
     result = check(project, strict, cache, settle, stats, skip)
-    if skip:  # what the years not read had to say, as the last build found it
-        result.problems = sort(result.problems + [p for y in skip for p in from_plain(before["years"][y]["problems"])])
+    schema_key = schema_digest(project.schema)
+    for year in skip:  # what the years not read had to say, as the last build found it
+        result.problems += from_plain(before["years"][year]["problems"])
+        # and their files' cache entries stay for when they are read again
+        cache.retain(key for path, file_digest in before["years"][year]["files"].items()
+                     for key in (("stat", path), ("load", path, file_digest),
+                                 check_key(path, file_digest, schema_key)))
+    result.problems = sort(result.problems)
     if result.failed or result.loaded is None:
         cache.save()  # what was parsed stays parsed, even when the build fails
         return result
@@ -215,10 +221,7 @@ def _build(project: Project, preview: bool, base_url: str | None, strict: bool,
         write.prepare_spare(out)
     cache.put(manifest_key, plan.manifest)
     cache.put(("files", out.name), paths)
-    cache.put(years_key, year_records(project, result, shared, inputs, before, skip))
-    for year in skip:  # the parsed files of the years not read stay for when they are
-        cache.retain(key for path, file_digest in before["years"][year]["files"].items()
-                     for key in (("stat", path), ("load", path, file_digest)))
+    cache.put(years_key, year_records(project, result, cache, shared, inputs, before, skip))
     result.paths = paths
     record_fingerprint(out, fingerprint, result)
     cache.save()
@@ -245,7 +248,7 @@ def year_inputs(project: Project, stats: Mapping[str, os.stat_result], options: 
             continue
         parts = path[len(content):].split(os.sep)
         st = stats[path]
-        if len(parts) == 2 and parts[1].endswith(".md"):
+        if len(parts) == 2 and parts[1].endswith(".md") and YEAR_DIR.match(parts[0]):
             names.append("/".join(parts))
             years.setdefault(parts[0], []).append(f"{parts[1]}:{_signature_of(st)}")
             if now - st.st_mtime_ns < RACY_NS:
@@ -257,11 +260,6 @@ def year_inputs(project: Project, stats: Mapping[str, os.stat_result], options: 
 
 def _signature_of(st: os.stat_result) -> tuple[int, int, int, int]:
     return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
-
-
-_YEAR_LINK = re.compile(r"\.\./+(\d+)/")
-"""A link to a response of another year (../2023/x.md), or what might be one: enough to know
-that a year's checks depend on that year."""
 
 
 def skippable_years(before: Mapping[str, Any], shared: str, inputs: Mapping[str, str | None]
@@ -277,11 +275,20 @@ def skippable_years(before: Mapping[str, Any], shared: str, inputs: Mapping[str,
             if year not in changed and not changed & set(known[year]["links"])}
 
 
-def year_records(project: Project, result: Result, shared: str, inputs: Mapping[str, str | None],
+def year_records(project: Project, result: Result, cache: Cache, shared: str, inputs: Mapping[str, str | None],
                  before: Mapping[str, Any], skip: Collection[str]) -> dict[str, Any]:
     """What the next build needs to skip a year: its inputs, its problems, its drafts, the years
-    it links to, the texts its pages show and its files' digests (to keep their cache entries)."""
+    it links to, the texts its pages show and its files' digests (to keep their cache entries).
+
+    The links are those validate found, from the cache (the same resolution, whatever
+    the way they were written: ../2023/x.md, .././2023/x.md …).
+    """
     assert result.loaded is not None and result.site is not None
+    schema_key = schema_digest(project.schema)
+
+    def linked_years(r: ResponseFile) -> set[str]:
+        checked = cache.get(check_key(r.path, r.file_digest, schema_key))
+        return {resolved.split("/")[1] for _, _, resolved in checked[1]} if checked else set(inputs)
     years: dict[str, Any] = {year: before["years"][year] for year in skip}
     by_year: dict[str, list[ResponseFile]] = {}
     for r in result.loaded.responses:
@@ -298,7 +305,7 @@ def year_records(project: Project, result: Result, shared: str, inputs: Mapping[
             "inputs": digest_,
             "problems": to_plain(p for p in result.problems if p.path.startswith(prefix) and p.path.endswith(".md")),
             "drafts": sorted(r.path for r in files if isinstance(r.meta.data, dict) and r.meta.data.get("draft")),
-            "links": sorted({y for r in files for y in _YEAR_LINK.findall(r.body)} - {year}),
+            "links": sorted(set().union(*map(linked_years, files)) - {year}),
             "texts": shown.get(year, []),
             "files": {r.path: r.file_digest for r in files},
         }

@@ -52,7 +52,7 @@ def validate(loaded: Loaded, schema_path: Path, cache: Cache | None = None) -> l
     unchanged since the last build reuses its result from `cache`.
     """
     cache = cache or Cache.disabled()
-    schema_key = digest(schema_path.read_bytes())
+    schema_key = schema_digest(schema_path)
     schema = load_schema(schema_path, checked=cache.get(("schema-ok", schema_key)) is not None)
     cache.put(("schema-ok", schema_key), True)
     problems = list(loaded.problems)
@@ -87,20 +87,30 @@ Link = tuple[int, str, str]
 """(line, url as written, the content path it points to) of a link to another response."""
 
 
+def schema_digest(schema_path: Path) -> str:
+    """What every result checked against the schema is keyed by."""
+    return digest(schema_path.read_bytes())
+
+
+def check_key(path: str, file_digest: str, schema_key: str) -> tuple[str, ...]:
+    """The cache key of one file's own checks: (plain problems, its links to other responses)."""
+    return ("check", path, file_digest, schema_key)
+
+
 def file_checks(responses: Sequence[ResponseFile], schema: Mapping[str, Any], schema_key: str,
                 cache: Cache) -> dict[str, tuple[list[Problem], list[Link]]]:
     """The checks of each file on its own (schema, Markdown), from the cache or on every core."""
     out: dict[str, tuple[list[Problem], list[Link]]] = {}
     misses = []
     for r in responses:
-        hit = cache.get(("check", r.path, r.file_digest, schema_key))
+        hit = cache.get(check_key(r.path, r.file_digest, schema_key))
         if hit is None:
             misses.append(r)
         else:
             out[r.path] = (from_plain(hit[0]), hit[1])
     results = pmap(partial(check_file, schema=schema), misses)
     for r, result in zip(misses, results, strict=True):
-        cache.put(("check", r.path, r.file_digest, schema_key), (to_plain(result[0]), result[1]))
+        cache.put(check_key(r.path, r.file_digest, schema_key), (to_plain(result[0]), result[1]))
         out[r.path] = result
     return out
 

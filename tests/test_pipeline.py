@@ -113,11 +113,12 @@ def test_a_link_into_a_year_not_read_is_checked_against_its_drafts(archive: Path
     assert any("there is no response file" in m for m in found)
 
 
-def test_a_year_linking_to_a_changed_year_is_read_again(archive: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("via", ["../{year}/", ".././{year}/", "..//./{year}/"])
+def test_a_year_linking_to_a_changed_year_is_read_again(archive: Path, tmp_path: Path, via: str) -> None:
     first_year, second_year = years(archive)[:2]
     target = originals(archive, first_year)[0]
     source = originals(archive, second_year)[0]
-    add_link(source, f"../{first_year}/{target.name}")
+    add_link(source, via.format(year=first_year) + target.name)
     age(archive / "content")
     project = pipeline.Project.at(archive)
     assert not pipeline.build(project).failed
@@ -162,3 +163,38 @@ def test_files_of_the_years_not_read_are_never_opened(archive: Path, monkeypatch
                                                                                                        problems))
     assert not pipeline.build(project).failed
     assert [p for p in opened if p.endswith(".md")] == [edited.relative_to(archive).as_posix()]
+
+
+@pytest.mark.parametrize("folder", [".trash", "2020.bak", "vanhat"])
+def test_markdown_outside_the_year_folders_is_not_taken_for_a_year(archive: Path, tmp_path: Path,
+                                                                    folder: str) -> None:
+    shutil.copytree(archive / "content" / years(archive)[0], archive / "content" / folder)
+    age(archive / "content")
+    project = pipeline.Project.at(archive)
+    first = pipeline.build(project)
+    edited = originals(archive, years(archive)[-1])[0]
+    edited.write_text(edited.read_text(encoding="utf-8") + "\nLisätty lause.\n", encoding="utf-8")
+    second = pipeline.build(project)
+    assert second.loaded is not None and folder not in second.loaded.skipped
+    assert messages(second) == messages(clean_build(archive, tmp_path)[0])
+    assert first.failed == second.failed
+
+
+def test_a_year_read_again_later_finds_its_files_parsed_and_checked_in_the_cache(archive: Path) -> None:
+    from sitegen import validate
+
+    project = pipeline.Project.at(archive)
+    assert not pipeline.build(project).failed
+    first, last = years(archive)[0], years(archive)[-1]
+    for year in (last, first):  # the first year is skipped while the last is rebuilt, then edited itself
+        edited = originals(archive, year)[0]
+        edited.write_text(edited.read_text(encoding="utf-8") + "\nLisätty lause.\n", encoding="utf-8")
+        parsed: list[str] = []
+        checked: list[str] = []
+        real_parse, real_check = load.parse_response, validate.check_file
+        with pytest.MonkeyPatch.context() as m:
+            m.setattr(load, "parse_response", lambda raw, shown, *a: parsed.append(shown) or real_parse(
+                raw, shown, *a))
+            m.setattr(validate, "check_file", lambda r, schema: checked.append(r.path) or real_check(r, schema))
+            assert not pipeline.build(project).failed
+        assert parsed == checked == [edited.relative_to(archive).as_posix()]
