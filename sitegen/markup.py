@@ -9,7 +9,6 @@ site/ even if a check in validate were bypassed.
 from __future__ import annotations
 
 import posixpath
-import re
 import xml.etree.ElementTree as etree
 
 import markdown
@@ -44,6 +43,9 @@ HEADING_SHIFT = 2
 """A body's '#' becomes <h3>: the page has the <h1> and each response's unit the <h2>."""
 
 
+_HEADINGS = {f"h{level}": f"h{min(level + HEADING_SHIFT, 6)}" for level in range(1, 7)}
+
+
 class _ResponseLinks(Treeprocessor):
     """Rewrite `[text](2.4-konsernihallinto.fi.md)` to that response on its section page."""
 
@@ -68,8 +70,8 @@ class _ResponseLinks(Treeprocessor):
             prefix = "../" if year == self.year else f"../../{year}/"
             a.set("href", f"{prefix}{match['section']}/index.html#{match['unit']}")
         for el in root.iter():
-            if re.fullmatch(r"h[1-6]", el.tag):
-                el.tag = f"h{min(int(el.tag[1]) + HEADING_SHIFT, 6)}"
+            if el.tag in _HEADINGS:
+                el.tag = _HEADINGS[el.tag]
 
 
 # What each of Python-Markdown's own inline patterns cannot match without: (its
