@@ -24,15 +24,20 @@ def workers() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
-def pmap(fn: Callable[[T], R], items: Sequence[T], min_items: int = MIN_ITEMS) -> list[R]:
+def pmap(fn: Callable[[T], R], items: Sequence[T], min_items: int = MIN_ITEMS,
+         meanwhile: Callable[[], None] | None = None) -> list[R]:
     """[fn(x) for x in items], in order, on every core when there are enough items.
 
     Workers are forked, so they start with this process's memory (the model, the
-    templates) and only the items and results cross between processes.
+    templates) and only the items and results cross between processes. `meanwhile`
+    runs in this process while they work (after the items, when there are no workers).
     """
     n = workers()
     if n < 2 or len(items) < min_items or "fork" not in multiprocessing.get_all_start_methods():
-        return [fn(x) for x in items]
+        results = [fn(x) for x in items]
+        if meanwhile is not None:
+            meanwhile()
+        return results
     global _job
     # Inherited by the forked workers: only indices go to them and results come back,
     # so neither fn nor the items need to be picklable or copied.
@@ -46,7 +51,10 @@ def pmap(fn: Callable[[T], R], items: Sequence[T], min_items: int = MIN_ITEMS) -
         # Small chunks: the last one to finish keeps the other cores idle.
         chunks = max(1, len(items) // (n * 32))
         with multiprocessing.get_context("fork").Pool(n) as pool:
-            return pool.map(_run, range(len(items)), chunksize=chunks)
+            pending = pool.map_async(_run, range(len(items)), chunksize=chunks)
+            if meanwhile is not None:
+                meanwhile()
+            return pending.get()
     finally:
         _job = None
         if not settled:

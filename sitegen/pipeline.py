@@ -21,7 +21,7 @@ from .cache import CACHE_DIR, CODE_DIGEST, Cache, digest
 from .errors import Problem, errors, from_plain, sort, to_plain
 from .load import RACY_NS, YEAR_DIR, Loaded, ResponseFile, is_ignored, load
 from .model import Site, build_model
-from .parallel import long_lived, pmap
+from .parallel import MIN_ITEMS, long_lived, pmap
 from .validate import check_key, schema_digest, validate
 from .write import WriteStats, build_lock
 
@@ -192,7 +192,10 @@ def _build(project: Project, preview: bool, base_url: str | None, strict: bool,
                       for t in r.texts.values()} | {(d, y) for y in skip for d in before["years"][y]["texts"]})
             result.timings["markdown"] = time.perf_counter() - clock
             clock = time.perf_counter()
-            problems = render_and_write(renderer, plan.jobs, draft)
+            # While the workers render, this process writes the cache: all of it is final but the
+            # pages' keys, put only once the new tree is in place (a failed build must not have them).
+            problems = render_and_write(renderer, plan.jobs, draft,
+                                        meanwhile=cache.save if len(plan.jobs) >= MIN_ITEMS else None)
             versions = plan.versions
             lost = [path for path in plan.kept if not write.keep(draft, path, versions[path])]
             if lost and skip:  # the model lacks the years not read: start again, reading them
@@ -382,11 +385,13 @@ def record_fingerprint(out: Path, fingerprint: str, result: Result) -> None:
     os.replace(tmp, target)
 
 
-def render_and_write(renderer: Renderer, jobs: list[PageJob], draft: write.Draft) -> list[Problem]:
+def render_and_write(renderer: Renderer, jobs: list[PageJob], draft: write.Draft,
+                     meanwhile: Callable[[], None] | None = None) -> list[Problem]:
     """Render pages and add them to the draft, on every core when there are many.
 
     The first page is rendered here, so that a broken template is reported with its
     line before any worker starts; workers write their pages straight into the draft.
+    `meanwhile` runs here while they do (see parallel.pmap).
     """
     if not jobs:
         return []
@@ -395,7 +400,7 @@ def render_and_write(renderer: Renderer, jobs: list[PageJob], draft: write.Draft
     first = _render_one(renderer, draft, jobs[0])
     if isinstance(first, Problem):
         return [first]
-    results = pmap(partial(_render_one, renderer, draft), jobs[1:])
+    results = pmap(partial(_render_one, renderer, draft), jobs[1:], meanwhile=meanwhile)
     for job in jobs[1:]:  # what the workers put in their copies of the draft
         draft.files[job.info.path] = job.key
     problems = [r for r in results if isinstance(r, Problem)]
