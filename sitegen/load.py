@@ -214,7 +214,7 @@ def read_responses(files: list[tuple[str, str, str, os.stat_result | None]],
     now = time.time_ns()
     with collector_paused():  # thawing makes ~5 objects a file, and no cycles
         for index, (_path, shown, _year, st) in enumerate(files):
-            signature = _signature(st, now)
+            signature = trusted_signature(st, now)
             if signature is not None:
                 known = cache.get(("stat", shown))
                 hit = cache.get(("load", shown, known[1])) if known is not None and known[0] == signature else None
@@ -262,11 +262,16 @@ RACY_NS = 2_000_000_000
 """A file changed this recently may change again within the same clock tick unseen: always read it."""
 
 
-def _signature(st: os.stat_result | None, now: int) -> tuple[int, int, int, int] | None:
-    """What identifies a file's version without reading it, or None when that is not safe."""
+def signature(st: os.stat_result) -> tuple[int, int, int, int]:
+    """What identifies a file's version without reading it: size, times and inode."""
+    return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+
+
+def trusted_signature(st: os.stat_result | None, now: int) -> tuple[int, int, int, int] | None:
+    """The signature, or None when it is not safe to go by (see RACY_NS)."""
     if st is None or now - st.st_mtime_ns < RACY_NS:
         return None
-    return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+    return signature(st)
 
 
 def _stat(entry: os.DirEntry[str]) -> os.stat_result | None:
@@ -415,15 +420,13 @@ def parse_yaml(text: str, shown: str, first_line: int = 1) -> tuple[Document, li
             "the YAML contains a tab; indent with spaces")]
     try:
         node = _compose_simple(text)
-        if node is not None:
-            pass
-        elif "&" in text or "*" in text or "!" in text:
-            # Anchors leave no trace in the composed nodes: look at the events.
-            for event in yaml.parse(text, Loader=_Loader):
-                if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
-                    return empty, [Problem(shown, event.start_mark.line + first_line,
-                        "YAML anchors and aliases (& and *) are not allowed; write the value out")]
         if node is None:
+            if "&" in text or "*" in text or "!" in text:
+                # Anchors leave no trace in the composed nodes: look at the events.
+                for event in yaml.parse(text, Loader=_Loader):
+                    if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+                        return empty, [Problem(shown, event.start_mark.line + first_line,
+                            "YAML anchors and aliases (& and *) are not allowed; write the value out")]
             node = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
         if exc.context and "quoted scalar" in exc.context and exc.context_mark:

@@ -13,10 +13,10 @@ import xml.etree.ElementTree as etree
 
 import markdown
 import nh3
+from markdown import inlinepatterns, util
 from markdown.extensions import Extension
 from markdown.extensions.attr_list import AttrListExtension
 from markdown.extensions.sane_lists import SaneListExtension
-from markdown import inlinepatterns, util
 from markdown.extensions.tables import TableExtension
 from markdown.treeprocessors import InlineProcessor, Treeprocessor
 

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from . import TOOL_ROOT, search, write
 from .cache import CACHE_DIR, CODE_DIGEST, Cache, digest
 from .errors import Problem, errors, from_plain, sort, to_plain
-from .load import RACY_NS, YEAR_DIR, Loaded, ResponseFile, is_ignored, load
+from .load import YEAR_DIR, Loaded, ResponseFile, is_ignored, load, signature, trusted_signature
 from .model import Site, build_model
 from .parallel import MIN_ITEMS, long_lived, pmap
 from .validate import check_key, schema_digest, validate
@@ -161,9 +161,10 @@ def _build(project: Project, preview: bool, base_url: str | None, strict: bool,
     try:
         renderer = Renderer(site, project.templates, project.root, dates=cache.get(DATES_KEY))
         reuse = {int(year) for year in skip}
-        if not renderer.can_reuse(cache.get(manifest_key), reuse):
+        previous = cache.get(manifest_key)
+        if not renderer.can_reuse(previous, reuse):
             raise _ReadEverything
-        plan = renderer.plan(cache.get(manifest_key), reuse)
+        plan = renderer.plan(previous, reuse)
     except TemplateProblem as exc:
         result.problems += exc.problems
         return result
@@ -176,8 +177,9 @@ def _build(project: Project, preview: bool, base_url: str | None, strict: bool,
         extras = [plan.sitemap, *extra_files(site, project.templates, renderer.strings)]
         paths = sorted(plan.paths + [p.path for p in extras])
         searched = search.enabled() and not preview
+        versions = plan.versions
         if (tree is not None and not plan.jobs and cache.get(("files", out.name)) == paths
-                and _tree_holds(tree, plan.versions | {p.path: write.version_of(p.data) for p in extras},
+                and _tree_holds(tree, versions | {p.path: write.version_of(p.data) for p in extras},
                                 [f"{search.BUNDLE}/"] if searched else [])
                 and all(write.same_bytes(tree / p.path, p.data) for p in extras)):
             # Nothing changed: site/ stays exactly as it is, not even relinked.
@@ -196,7 +198,6 @@ def _build(project: Project, preview: bool, base_url: str | None, strict: bool,
             # pages' keys, put only once the new tree is in place (a failed build must not have them).
             problems = render_and_write(renderer, plan.jobs, draft,
                                         meanwhile=cache.save if len(plan.jobs) >= MIN_ITEMS else None)
-            versions = plan.versions
             lost = [path for path in plan.kept if not write.keep(draft, path, versions[path])]
             if lost and skip:  # the model lacks the years not read: start again, reading them
                 write.abandon_failed(draft)
@@ -224,7 +225,7 @@ def _build(project: Project, preview: bool, base_url: str | None, strict: bool,
         write.prepare_spare(out)
     cache.put(manifest_key, plan.manifest)
     cache.put(("files", out.name), paths)
-    cache.put(years_key, year_records(project, result, cache, shared, inputs, before, skip))
+    cache.put(years_key, year_records(project, result, cache, schema_key, shared, inputs, before, skip))
     result.paths = paths
     record_fingerprint(out, fingerprint, result)
     cache.save()
@@ -242,7 +243,7 @@ def year_inputs(project: Project, stats: Mapping[str, os.stat_result], options: 
     """
     content = str(project.content) + os.sep
     now = time.time_ns()
-    shared = [CODE_DIGEST, options, repr(_signature_of(os.stat(project.schema)))]
+    shared = [CODE_DIGEST, options, repr(signature(os.stat(project.schema)))]
     names: list[str] = []
     years: dict[str, list[str]] = {}
     racy: set[str] = set()
@@ -253,16 +254,12 @@ def year_inputs(project: Project, stats: Mapping[str, os.stat_result], options: 
         st = stats[path]
         if len(parts) == 2 and parts[1].endswith(".md") and YEAR_DIR.match(parts[0]):
             names.append("/".join(parts))
-            years.setdefault(parts[0], []).append(f"{parts[1]}:{_signature_of(st)}")
-            if now - st.st_mtime_ns < RACY_NS:
+            years.setdefault(parts[0], []).append(f"{parts[1]}:{signature(st)}")
+            if trusted_signature(st, now) is None:
                 racy.add(parts[0])
         else:
-            shared.append(f"{'/'.join(parts)}:{_signature_of(st)}")
+            shared.append(f"{'/'.join(parts)}:{signature(st)}")
     return digest(*shared, *names), {year: None if year in racy else digest(*files) for year, files in years.items()}
-
-
-def _signature_of(st: os.stat_result) -> tuple[int, int, int, int]:
-    return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
 
 
 def skippable_years(before: Mapping[str, Any], shared: str, inputs: Mapping[str, str | None]
@@ -278,8 +275,9 @@ def skippable_years(before: Mapping[str, Any], shared: str, inputs: Mapping[str,
             if year not in changed and not changed & set(known[year]["links"])}
 
 
-def year_records(project: Project, result: Result, cache: Cache, shared: str, inputs: Mapping[str, str | None],
-                 before: Mapping[str, Any], skip: Collection[str]) -> dict[str, Any]:
+def year_records(project: Project, result: Result, cache: Cache, schema_key: str, shared: str,
+                 inputs: Mapping[str, str | None], before: Mapping[str, Any], skip: Collection[str]
+                 ) -> dict[str, Any]:
     """What the next build needs to skip a year: its inputs, its problems, its drafts, the years
     it links to, the texts its pages show and its files' digests (to keep their cache entries).
 
@@ -287,7 +285,6 @@ def year_records(project: Project, result: Result, cache: Cache, shared: str, in
     the way they were written: ../2023/x.md, .././2023/x.md …).
     """
     assert result.loaded is not None and result.site is not None
-    schema_key = schema_digest(project.schema)
 
     def linked_years(r: ResponseFile) -> set[str]:
         checked = cache.get(check_key(r.path, r.file_digest, schema_key))

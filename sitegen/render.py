@@ -472,19 +472,24 @@ def render_markdown(texts: Iterable[tuple[Text, int]], cache: Cache | None = Non
     html: dict[tuple[str, str], str] = {}
     misses = []
     for key in sorted(wanted):
-        hit = cache.get(("html", *key, markup.RENDERER_VERSION))
+        hit = cache.get(_html_key(key))
         if hit is None:
             misses.append(key)
         else:
             html[key] = hit
     for key, result in zip(misses, pmap(_markdown_job, [(wanted[k], k[1]) for k in misses]), strict=True):
-        cache.put(("html", *key, markup.RENDERER_VERSION), result)
+        cache.put(_html_key(key), result)
         html[key] = result
     # Keep the HTML of every body still in the site, not only of those rendered
     # now: the next incremental build may need any of them.
-    cache.retain(("html", *key, markup.RENDERER_VERSION) for key in keep)
+    cache.retain(_html_key(key) for key in keep)
     cache.save()
     return html
+
+
+def _html_key(key: tuple[str, str]) -> tuple[str, ...]:
+    """The cache key of a body's HTML: (digest, year), and the renderer's version."""
+    return ("html", *key, markup.RENDERER_VERSION)
 
 
 def _markdown_job(job: tuple[str, str]) -> str:

@@ -747,18 +747,16 @@ def check_links(loaded: Loaded, links: Mapping[str, list[Link]]) -> list[Problem
         for line_no, url, resolved in links.get(r.path, ()):
             target = by_path.get(resolved)
             year = resolved.split("/")[1]
-            if target is None and year in loaded.skipped:  # not read this time (see Loaded.skipped)
-                if resolved not in loaded.paths:
-                    problems.append(Problem(r.path, line_no, f"link '{url}': there is no response file {resolved}"))
-                elif resolved in loaded.skipped[year] and not _meta(r).get("draft"):
-                    problems.append(Problem(r.path, line_no,
-                        f"link '{url}': {resolved} is a draft and will not be published"))
-                continue
-            if target is None and resolved in loaded.paths:
-                continue  # the file exists but has problems of its own, reported there
-            if target is None:
+            if resolved not in loaded.paths:
                 problems.append(Problem(r.path, line_no, f"link '{url}': there is no response file {resolved}"))
-            elif _meta(target).get("draft") and not _meta(r).get("draft"):
+                continue
+            if target is not None:
+                draft = bool(_meta(target).get("draft"))
+            elif year in loaded.skipped:  # not read this time (see Loaded.skipped)
+                draft = resolved in loaded.skipped[year]
+            else:
+                continue  # the file exists but has problems of its own, reported there
+            if draft and not _meta(r).get("draft"):
                 problems.append(Problem(r.path, line_no,
                     f"link '{url}': {resolved} is a draft and will not be published"))
     return problems
