@@ -395,11 +395,11 @@ def repeat(row: Row, runs: int, prepare, args: list[str], root: Path, env: dict[
     return row
 
 
-def bench_size(n: int, runs: int, base: Path, search: SearchStep, seed: int) -> list[Row]:
+def bench_size(n: int, runs: int, base: Path, search: SearchStep, seed: int, one_year: bool = False) -> list[Row]:
     root = base / f"n{n}"
     root.mkdir()
     started = time.perf_counter()
-    summary = generate(root, n, seed)
+    summary = generate(root, n, seed, years=1 if one_year else None)
     copied = complete_corpus(root / "content")
     os.sync()  # the corpus on disk before the first timed run, not written back during it
     log(f"N={n}: corpus of {summary['files']} files, {summary['bytes'] / 1e6:.1f} MB, "
@@ -626,6 +626,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", type=Path, default=ROOT / "bench" / "results.md",
                    help="where to write the Markdown results (default bench/results.md)")
     p.add_argument("--seed", type=int, default=2022, help="the corpus seed (default 2022)")
+    p.add_argument("--one-year", action="store_true",
+                   help="put every response in one report year (the worst case for per-year work)")
     args = p.parse_args(argv)
     try:
         sizes = [int(s.replace("_", "").replace(" ", "")) for s in args.sizes.split(",") if s.strip()]
@@ -656,7 +658,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         for n in sizes:
             try:
-                rows += bench_size(n, args.runs, base, search, args.seed)
+                rows += bench_size(n, args.runs, base, search, args.seed, args.one_year)
             except BenchError as exc:
                 failure = f"N={n}: {exc}"
                 log(f"error: {failure}")
@@ -669,7 +671,7 @@ def main(argv: list[str] | None = None) -> int:
     speed_after = speed_check()
 
     notes = [header, f"Runs per scenario: {args.runs}. Builds run as `{Path(PYTHON).name} build.py … --root DIR`, "
-             f"a cold process each; {SEARCH_SWITCH}=0 for builds: {'yes' if search.switch else 'no (no such switch)'}. "
+             f"a cold process each; {'every response in one year; ' if args.one_year else ''}{SEARCH_SWITCH}=0 for builds: {'yes' if search.switch else 'no (no such switch)'}. "
              f"Code and templates: {state}. Total benchmark time {elapsed:.0f} s. "
              f"Speed check (a fixed Python loop, best of three; lower is faster): {speed_before:.3f} s before the "
              f"runs, {speed_after:.3f} s after."]
