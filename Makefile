@@ -33,7 +33,10 @@ serve: $(VENV)/.runtime ## preview with live reload on http://127.0.0.1:$(PORT)/
 new: $(VENV)/.runtime ## write a draft: make new YEAR=2022 SECTION=2.4 UNIT=konsernihallinto [LANG_CODE=sv]
 	$(BIN)/python build.py new --year "$(YEAR)" --section "$(SECTION)" --unit "$(UNIT)" $(if $(LANG_CODE),--lang "$(LANG_CODE)")
 
-test: $(VENV)/.test ## run every test
+test: $(VENV)/.test ## run the linters and every test
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+	@out="$$($(BIN)/radon cc -n D sitegen)"; if [ -n "$$out" ]; then echo "radon: functions over complexity 20:"; echo "$$out"; exit 1; fi
 	$(BIN)/python -m pytest
 
 bench: $(VENV)/.runtime ## time builds at N = 100, 1 000 and 10 000 responses (SIZES=100,1000 RUNS=3 for less)

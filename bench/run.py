@@ -320,7 +320,8 @@ def _code_without_comments_and_docstrings(path: Path) -> str:
         tree = ast.parse(text)
         lines = text.splitlines(keepends=True)
         for node in ast.walk(tree):
-            if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
+            if (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
+                    and isinstance(node.value.value, str)):
                 for i in range(node.lineno - 1, node.end_lineno or node.lineno):
                     lines[i] = "\n"
         text = "".join(lines)
@@ -671,7 +672,8 @@ def main(argv: list[str] | None = None) -> int:
     speed_after = speed_check()
 
     notes = [header, f"Runs per scenario: {args.runs}. Builds run as `{Path(PYTHON).name} build.py … --root DIR`, "
-             f"a cold process each; {'every response in one year; ' if args.one_year else ''}{SEARCH_SWITCH}=0 for builds: {'yes' if search.switch else 'no (no such switch)'}. "
+             f"a cold process each; {'every response in one year; ' if args.one_year else ''}"
+             f"{SEARCH_SWITCH}=0 for builds: {'yes' if search.switch else 'no (no such switch)'}. "
              f"Code and templates: {state}. Total benchmark time {elapsed:.0f} s. "
              f"Speed check (a fixed Python loop, best of three; lower is faster): {speed_before:.3f} s before the "
              f"runs, {speed_after:.3f} s after."]

@@ -1,4 +1,4 @@
-"""What earlier builds computed, kept in .cache/ and reused when the inputs are the same.
+"""The one store: what earlier builds computed, kept in .cache/ and reused when the inputs are the same.
 
 Every entry is keyed by digests of its inputs (a file's bytes, a body's text,
 the schema, the templates, this package's code), so a stale entry is never
@@ -6,7 +6,8 @@ read: it simply stops being asked for, and `save()` drops it. Values are plain
 data (tuples, lists, dicts, strings, numbers), stored with `marshal`: it reads
 10 000 parsed files about five times faster than pickle reads the same as
 dataclasses, and it cannot name a class or call a function, so nothing is ever
-executed from the file.
+executed from the file. Typed records (`get_record`, `put_record`) are frozen
+dataclasses of plain fields with a VERSION, which is part of their key.
 """
 
 from __future__ import annotations
@@ -16,13 +17,23 @@ import marshal
 import os
 import zlib
 from collections.abc import Callable, Iterable
+from dataclasses import fields
 from pathlib import Path
-from typing import Any
-
-from .parallel import collector_paused
+from typing import Any, ClassVar, Protocol, TypeVar
 
 CACHE_DIR = ".cache"
-FORMAT = 3
+STORE_NAME = "store"
+FORMAT = 4
+"""The store's own layout: a store of another format is not read (only a slower build)."""
+
+
+class Record(Protocol):
+    """A dataclass of plain fields kept between builds; VERSION changes with its fields."""
+
+    VERSION: ClassVar[int]
+
+
+R = TypeVar("R", bound=Record)
 
 
 def digest(*parts: bytes | str) -> str:
@@ -91,8 +102,7 @@ class Cache:
             entries = {}
             if self.path is not None:
                 try:
-                    with collector_paused():
-                        stored = marshal.loads(self._shard_file(shard).read_bytes())
+                    stored = marshal.loads(self._shard_file(shard).read_bytes())
                     if stored.get("format") == FORMAT and stored.get("code") == CODE_DIGEST:
                         entries = stored["entries"]
                 except (OSError, EOFError, ValueError, TypeError, AttributeError, KeyError):
@@ -101,7 +111,7 @@ class Cache:
         return entries
 
     @classmethod
-    def at(cls, root: Path, name: str) -> Cache:
+    def at(cls, root: Path, name: str = STORE_NAME) -> Cache:
         return cls(root / CACHE_DIR / name)
 
     @classmethod
@@ -119,6 +129,16 @@ class Cache:
         if value is not None:
             new[key] = value
         return value
+
+    def get_record(self, kind: type[R], *key: Any) -> R | None:
+        """The record of this class stored under `key` (in the class's current VERSION), or None."""
+        row = self.get((kind.__name__, *key, kind.VERSION))
+        return None if row is None else kind(*row)
+
+    def put_record(self, record: Record, *key: Any) -> None:
+        """Store a record's fields (plain data) under `key`."""
+        row = tuple(getattr(record, f.name) for f in fields(record))  # type: ignore[arg-type]
+        self.put((type(record).__name__, *key, record.VERSION), row)
 
     def remember(self, key: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
         """The value under `key`, computed and stored when missing."""
@@ -158,8 +178,6 @@ class Cache:
     def save(self) -> None:
         """Write the shards whose entries changed, each atomically (a killed build leaves the
         previous one; entries are keyed by their inputs, so shards of two builds still agree)."""
-        if self.path is None:
-            return
         for shard, old in enumerate(self._old):
             if old is None:  # never read: nothing in it was used or replaced
                 continue
@@ -167,10 +185,18 @@ class Cache:
             entries.update(self.new[shard])
             if shard not in self.dirty and len(entries) == len(old):
                 continue
-            self.path.mkdir(parents=True, exist_ok=True)
-            target = self._shard_file(shard)
-            tmp = target.with_suffix(f".tmp{os.getpid()}")
-            tmp.write_bytes(marshal.dumps({"format": FORMAT, "code": CODE_DIGEST, "entries": entries}))
-            os.replace(tmp, target)
             self._old[shard] = entries
+            if self.path is not None:
+                self.path.mkdir(parents=True, exist_ok=True)
+                target = self._shard_file(shard)
+                tmp = target.with_suffix(f".tmp{os.getpid()}")
+                tmp.write_bytes(marshal.dumps({"format": FORMAT, "code": CODE_DIGEST, "entries": entries}))
+                os.replace(tmp, target)
         self.dirty.clear()
+
+    def next_run(self) -> None:
+        """Save, then start a new run on what is in memory (the preview's warm session): as
+        after a fresh read, entries the next run does not use are dropped by its save."""
+        self.save()
+        self.new = [{} for _ in range(SHARDS)]
+        self.kinds = set()

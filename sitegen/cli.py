@@ -1,4 +1,4 @@
-"""The command line: `python build.py [build|check|…]`. The only module that prints."""
+"""The command line: `python build.py [build|check|…]`: parses, runs a command, prints its outcome."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from . import pipeline, translations
-from .errors import errors, format_problems
+from .errors import Problem, errors, format_problems
+from .load import language_codes
 
 EXIT_OK, EXIT_CONTENT, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
@@ -48,7 +49,8 @@ def parser() -> argparse.ArgumentParser:
     nw.add_argument("--lang", help="a translation's language, e.g. sv (default: the original language)")
     tr = sub.add_parser("translated", parents=[common],
                         help="record that translations are up to date with their originals (writes source_digest)")
-    tr.add_argument("files", nargs="+", type=Path, help="translated files, e.g. content/2022/2.4-konsernihallinto.sv.md")
+    tr.add_argument("files", nargs="+", type=Path,
+                    help="translated files, e.g. content/2022/2.4-konsernihallinto.sv.md")
     tr.add_argument("--reviewed", action="store_true", help="also mark the translations as reviewed by the city")
     sub.add_parser("status", parents=[common],
                    help="list every response's translation state per year (up to date, stale, missing)")
@@ -65,7 +67,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:
         return EXIT_USAGE if exc.code else EXIT_OK
     try:
-        return run(args)
+        return COMMANDS[args.command or "build"](pipeline.Project.at(args.root), args)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
@@ -80,54 +82,62 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERNAL
 
 
-def run(args: argparse.Namespace) -> int:
-    """Dispatch one parsed command."""
-    project = pipeline.Project.at(args.root)
-    color = args.format == "text" and sys.stderr.isatty() and not os.environ.get("NO_COLOR")
-    if args.command == "check":
-        result = pipeline.check(project, strict=args.strict)
-        report(result.problems, args.format, color)
-        drafts = sum(1 for r in result.loaded.responses
-                     if isinstance(r.meta.data, dict) and r.meta.data.get("draft")) if result.loaded else 0
-        files = len(result.loaded.responses) if result.loaded else 0
-        summary(f"Checked {files} response files in {result.timings['check']:.2f} s: "
-                f"{_count(result.problems)}; {drafts} draft{'s' if drafts != 1 else ''}.", args.format)
-        return EXIT_CONTENT if result.failed else EXIT_OK
-    if args.command == "serve":
-        from . import serve  # the server's dependencies load only when needed
+def batch() -> None:
+    """A command that runs once and exits does without the cyclic garbage collector: it would walk
+    every parsed file and page again and again (at 10 000 responses a clean build is faster without
+    it, and its peak memory no higher), and the exit frees everything anyway. Forked workers
+    inherit this. The preview server, which runs for hours, keeps the collector."""
+    gc.disable()
 
-        serve.serve(project, host=args.host, port=args.port)
-        return EXIT_OK
-    if args.command == "translated":
-        return translated(project, args)
-    if args.command == "new":
-        return new(project, args)
-    if args.command == "status":
-        return show_status(project, args)
-    base_url = args.base_url
+
+def check(project: pipeline.Project, args: argparse.Namespace) -> int:
+    """Validate the content without writing anything."""
+    batch()
+    result = pipeline.check(project, strict=args.strict)
+    report(result.problems, args.format, _color(args))
+    responses = result.loaded.responses if result.loaded else ()
+    drafts = sum(1 for r in responses if r.draft)
+    summary(f"Checked {len(responses)} response files in {result.timings['check']:.2f} s: "
+            f"{_count(result.problems)}; {drafts} draft{'s' if drafts != 1 else ''}.", args.format)
+    return EXIT_CONTENT if result.failed else EXIT_OK
+
+
+def serve(project: pipeline.Project, args: argparse.Namespace) -> int:
+    """Preview with live reload until interrupted."""
+    from . import serve as preview  # the server's dependencies load only when needed
+
+    preview.serve(project, host=args.host, port=args.port)
+    return EXIT_OK
+
+
+def build(project: pipeline.Project, args: argparse.Namespace) -> int:
+    """Validate the content and build site/."""
+    batch()
+    base_url = getattr(args, "base_url", None)
     if base_url is not None and not base_url.endswith("/"):
         base_url += "/"
+    interactive = sys.stderr.isatty() and args.format == "text"
     result = pipeline.build(project, base_url=base_url, strict=args.strict,
-                            progress=progress_line if sys.stderr.isatty() and args.format == "text" else None)
-    # The process ends soon: spare it the collector's last pass over everything the
-    # build made (0.3 s at 10 000 responses), which would free nothing the exit does not.
-    gc.freeze()
-    if sys.stderr.isatty() and args.format == "text":
+                            progress=progress_line if interactive else lambda message: None)
+    if interactive:
         print("\r\033[K", end="", file=sys.stderr)  # clear the progress line
-    report(result.problems, args.format, color)
+    report(result.problems, args.format, _color(args))
     if result.failed:
         summary(f"Build failed: {_count(result.problems)}; site/ was left as it was.", args.format)
         return EXIT_CONTENT
     per_lang = result.pages_per_language()
     langs = ", ".join(f"{n} {code}" for code, n in per_lang.items())
     searching = result.timings.get("search")
-    total = sum(v for k, v in result.timings.items() if k != "search")
     w = result.written
-    summary(f"Built {sum(per_lang.values())} pages ({langs}) in {total:.2f} s"
+    summary(f"Built {sum(per_lang.values())} pages ({langs}) in {result.timings['build']:.2f} s"
             f"{f' + search index {searching:.2f} s' if searching is not None else ''}"
             f"{f'; {w.written} files written, {w.kept} unchanged' if w else ''}; {_count(result.problems)}.",
             args.format)
     return EXIT_OK
+
+
+def _color(args: argparse.Namespace) -> bool:
+    return bool(args.format == "text" and sys.stderr.isatty() and not os.environ.get("NO_COLOR"))
 
 
 def new(project: pipeline.Project, args: argparse.Namespace) -> int:
@@ -151,10 +161,11 @@ def new(project: pipeline.Project, args: argparse.Namespace) -> int:
 def translated(project: pipeline.Project, args: argparse.Namespace) -> int:
     """Record the originals' digests in the given translations."""
     result = pipeline.check(project)
-    if result.loaded is None or result.loaded.settings is None or not result.loaded.settings.data:
+    codes = language_codes(result.loaded.settings) if result.loaded is not None else ()
+    if not codes:
         report(result.problems, args.format, False)
         return EXIT_CONTENT
-    original = result.loaded.settings.data["languages"][0]["code"]
+    original = codes[0]
     problems = []
     for path in args.files:
         problem = translations.record(project.root, path if path.is_absolute() else Path.cwd() / path,
@@ -175,8 +186,7 @@ def show_status(project: pipeline.Project, args: argparse.Namespace) -> int:
     if result.failed or loaded is None or loaded.settings is None:
         report(result.problems, "text" if args.format == "github" else args.format, False)
         return EXIT_CONTENT
-    languages = tuple(lang["code"] for lang in loaded.settings.data["languages"])
-    rows = translations.status(loaded, languages)
+    rows = translations.status(loaded, language_codes(loaded.settings))
     if args.format == "json":
         print(json.dumps(translations.as_dicts(rows), ensure_ascii=False, indent=2))
         return EXIT_OK
@@ -194,12 +204,16 @@ def show_status(project: pipeline.Project, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+COMMANDS = {"build": build, "check": check, "serve": serve, "new": new, "translated": translated,
+            "status": show_status}
+
+
 def progress_line(message: str) -> None:
     """Show what a long build is doing, on one terminal line that the next message replaces."""
     print(f"\r\033[K… {message}", end="", file=sys.stderr, flush=True)
 
 
-def report(problems: list, fmt: str, color: bool) -> None:
+def report(problems: list[Problem], fmt: str, color: bool) -> None:
     """Print problems to stderr (json to stdout, for tools)."""
     if not problems and fmt != "json":
         return
@@ -213,7 +227,7 @@ def summary(line: str, fmt: str) -> None:
         print(line, file=sys.stderr)
 
 
-def _count(problems: list) -> str:
+def _count(problems: list[Problem]) -> str:
     e = len(errors(problems))
     w = len(problems) - e
     return f"{e} error{'s' if e != 1 else ''}, {w} warning{'s' if w != 1 else ''}"

@@ -23,7 +23,8 @@ import yaml
 
 from .cache import Cache, digest
 from .errors import Problem, from_plain, to_plain
-from .parallel import MIN_ITEMS, collector_paused, pmap
+from .links import RESPONSE_NAME
+from .parallel import MIN_ITEMS, pmap
 
 MAX_FILE_BYTES = 1_000_000
 """Larger files are refused: no response is near this, and it bounds the work per file."""
@@ -33,7 +34,6 @@ UNITS_FILE = "units.yaml"
 REPORT_FILE = "report.yaml"
 ACCESSIBILITY_FILE = "accessibility.yaml"
 
-RESPONSE_NAME = re.compile(r"^(?P<section>[^-]+)-(?P<unit>.+)\.(?P<lang>[^.]+)\.md$")
 YEAR_DIR = re.compile(r"^[0-9]{4}$")
 ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff]")
 
@@ -85,6 +85,16 @@ class ResponseFile:
     file_digest: str = ""
     """A digest of the file's bytes: the cache key of everything computed from the file alone."""
 
+    @property
+    def draft(self) -> bool:
+        """Whether the front matter says `draft: true`: the one test of it."""
+        return is_draft(self.meta.data)
+
+
+def is_draft(meta: Any) -> bool:
+    """Front matter (or any parsed YAML) that marks a draft: only the preview shows it."""
+    return isinstance(meta, dict) and bool(meta.get("draft"))
+
 
 @dataclass(frozen=True)
 class Loaded:
@@ -99,9 +109,15 @@ class Loaded:
     problems: tuple[Problem, ...]
     paths: frozenset[str] = frozenset()
     """Every Markdown file found under the year folders, read successfully or not."""
-    skipped: Mapping[str, frozenset[str]] = field(default_factory=dict)
-    """Years whose response files were not read (unchanged since the last build; see
-    pipeline.build), each with the paths of its drafts: links into them are still checked."""
+
+
+def language_codes(settings: Document | None) -> tuple[str, ...]:
+    """The site's language codes from site.yaml, the original first; () when it has none."""
+    data = settings.data if settings is not None else None
+    languages = data.get("languages") if isinstance(data, dict) else None
+    if not isinstance(languages, list):
+        return ()
+    return tuple(lang["code"] for lang in languages if isinstance(lang, dict) and isinstance(lang.get("code"), str))
 
 
 def is_ignored(name: str) -> bool:
@@ -114,91 +130,105 @@ def is_ignored(name: str) -> bool:
 
 
 def load(root: Path, content_dir: str = "content", cache: Cache | None = None,
-         stats: Mapping[str, os.stat_result] | None = None,
-         skip: Mapping[str, frozenset[str]] | None = None) -> Loaded:
+         stats: Mapping[str, os.stat_result] | None = None) -> Loaded:
     """Read settings, units, every year's report.yaml and every response file under content/.
 
     A response file whose bytes are unchanged since the last build is taken from
     `cache`; the others are parsed on every core when there are many. `stats`:
-    the files' stats by path, when the caller has just taken them. The response
-    files of the years in `skip` are only listed, not read (see Loaded.skipped).
+    the files' stats by path, when the caller has just taken them.
     """
-    skip = skip or {}
-    stats = stats or {}
+    cache = cache or Cache.disabled()
     problems: list[Problem] = []
     base = root / content_dir
     if not base.is_dir():
         problems.append(Problem(content_dir, None, "the content folder is missing"))
         return Loaded(root, None, None, {}, None, (), tuple(problems))
-
-    def data_file(path: Path) -> Document | None:
-        shown = rel(path, root)
-        raw = read_bytes(path, shown, problems)
-        if raw is None:
-            return None
-        def parse() -> tuple[Document | None, list[Problem]]:
-            probs: list[Problem] = []
-            text = decode(raw, shown, probs)
-            doc, more = parse_yaml(text, shown) if text is not None else (None, [])
-            return doc, probs + more
-
-        doc, probs = _thaw((cache or Cache.disabled()).remember(("data", shown, digest(raw)),
-                                                                  lambda: _freeze(*parse())), Document)
-        problems.extend(probs)
-        return doc
-
-    settings = units = accessibility = None
-    reports: dict[str, Document] = {}
+    found = _scan(base, root, content_dir, problems)
+    data = {name: _data_file(path, root, cache, problems) for name, path in found.data.items()}
+    reports = {year: doc for year, path in found.reports.items()
+               if (doc := _data_file(path, root, cache, problems)) is not None}
+    pending = [(path, shown, year, (stats or {}).get(path) or st) for path, shown, year, st in found.responses]
     responses: list[ResponseFile] = []
-    paths: set[str] = set()
-    pending: list[tuple[str, str, str, os.stat_result | None]] = []
-    for entry in _entries(base):
-        name = nfc(entry.name)
-        if is_ignored(name):
-            continue
-        if not _inside(entry, base, root, problems):
-            continue
-        if name == SETTINGS_FILE:
-            settings = data_file(Path(entry.path))
-        elif name == UNITS_FILE:
-            units = data_file(Path(entry.path))
-        elif name == ACCESSIBILITY_FILE:
-            accessibility = data_file(Path(entry.path))
-        elif entry.is_dir() and YEAR_DIR.match(name):
-            for item in _entries(Path(entry.path)):
-                item_name = nfc(item.name)
-                if is_ignored(item_name) or not _inside(item, base, root, problems):
-                    continue
-                shown = f"{content_dir}/{name}/{item_name}"
-                if item_name == REPORT_FILE:
-                    doc = data_file(Path(item.path))
-                    if doc is not None:
-                        reports[name] = doc
-                elif item_name.endswith(".md") and item.is_file():
-                    paths.add(shown)
-                    if name not in skip:
-                        pending.append((item.path, shown, name, stats.get(item.path) or _stat(item)))
-                else:
-                    problems.append(Problem(shown, None,
-                        f"'{item_name}' is not a response file; expected "
-                        "<section>-<unit>.<language>.md or report.yaml"))
-        else:
-            problems.append(Problem(rel(Path(entry.path), root), None,
-                f"'{name}' is not expected in {content_dir}/; expected {SETTINGS_FILE}, {UNITS_FILE}, "
-                f"{ACCESSIBILITY_FILE} and one folder per report year (e.g. 2022/)"))
-    for response, probs in read_responses(pending, cache or Cache.disabled()):
+    for response, probs in read_responses(pending, cache):
         problems.extend(probs)
         if response is not None:
             responses.append(response)
-    for name, doc in ((SETTINGS_FILE, settings), (UNITS_FILE, units), (ACCESSIBILITY_FILE, accessibility)):
-        if doc is None and not any(p.path == f"{content_dir}/{name}" for p in problems):
+    for name in (SETTINGS_FILE, UNITS_FILE, ACCESSIBILITY_FILE):
+        if data.get(name) is None and not any(p.path == f"{content_dir}/{name}" for p in problems):
             problems.append(Problem(f"{content_dir}/{name}", None, "the file is missing"))
     if not reports and not responses:
         problems.append(Problem(content_dir, None,
             "no report years found: add a folder such as content/2022/ with a report.yaml"))
     responses.sort(key=lambda r: r.path)
-    return Loaded(root, settings, units, reports, accessibility, tuple(responses), tuple(problems),
-                  frozenset(paths), {year: drafts for year, drafts in skip.items() if year in reports})
+    return Loaded(root, data.get(SETTINGS_FILE), data.get(UNITS_FILE), reports, data.get(ACCESSIBILITY_FILE),
+                  tuple(responses), tuple(problems), frozenset(shown for _, shown, _, _ in found.responses))
+
+
+@dataclass
+class _Found:
+    """What a walk of content/ found, by kind: nothing read yet."""
+
+    data: dict[str, Path] = field(default_factory=dict)
+    """The top-level data files by name."""
+    reports: dict[str, Path] = field(default_factory=dict)
+    """Each year's report.yaml."""
+    responses: list[tuple[str, str, str, os.stat_result | None]] = field(default_factory=list)
+    """(path, shown path, year, stat) of every Markdown file in a year folder."""
+
+
+DATA_FILES = (SETTINGS_FILE, UNITS_FILE, ACCESSIBILITY_FILE)
+
+
+def _scan(base: Path, root: Path, content_dir: str, problems: list[Problem]) -> _Found:
+    """List content/: the data files, the year folders' reports and Markdown files; anything else is a problem."""
+    found = _Found()
+    for entry in _entries(base):
+        name = nfc(entry.name)
+        if is_ignored(name) or not _inside(entry, base, root, problems):
+            continue
+        if name in DATA_FILES:
+            found.data[name] = Path(entry.path)
+        elif entry.is_dir() and YEAR_DIR.match(name):
+            _scan_year(entry, name, base, root, content_dir, found, problems)
+        else:
+            problems.append(Problem(rel(Path(entry.path), root), None,
+                f"'{name}' is not expected in {content_dir}/; expected {SETTINGS_FILE}, {UNITS_FILE}, "
+                f"{ACCESSIBILITY_FILE} and one folder per report year (e.g. 2022/)"))
+    return found
+
+
+def _scan_year(folder: os.DirEntry[str], year: str, base: Path, root: Path, content_dir: str, found: _Found,
+               problems: list[Problem]) -> None:
+    for item in _entries(Path(folder.path)):
+        item_name = nfc(item.name)
+        if is_ignored(item_name) or not _inside(item, base, root, problems):
+            continue
+        shown = f"{content_dir}/{year}/{item_name}"
+        if item_name == REPORT_FILE:
+            found.reports[year] = Path(item.path)
+        elif item_name.endswith(".md") and item.is_file():
+            found.responses.append((item.path, shown, year, _stat(item)))
+        else:
+            problems.append(Problem(shown, None,
+                f"'{item_name}' is not a response file; expected <section>-<unit>.<language>.md or report.yaml"))
+
+
+def _data_file(path: Path, root: Path, cache: Cache, problems: list[Problem]) -> Document | None:
+    """A YAML data file, parsed (or taken from the cache when its bytes are unchanged)."""
+    shown = rel(path, root)
+    raw = read_bytes(path, shown, problems)
+    if raw is None:
+        return None
+
+    def parse() -> tuple[Document | None, list[Problem]]:
+        probs: list[Problem] = []
+        text = decode(raw, shown, probs)
+        doc, more = parse_yaml(text, shown) if text is not None else (None, [])
+        return doc, probs + more
+
+    doc, probs = _thaw(cache.remember(("data", shown, digest(raw)), lambda: _freeze(*parse())), Document)
+    problems.extend(probs)
+    return doc  # type: ignore[no-any-return]
 
 
 def read_responses(files: list[tuple[str, str, str, os.stat_result | None]],
@@ -212,16 +242,15 @@ def read_responses(files: list[tuple[str, str, str, os.stat_result | None]],
     results: list[tuple[ResponseFile | None, list[Problem]] | None] = [None] * len(files)
     todo: list[tuple[int, tuple[int, int, int, int] | None]] = []
     now = time.time_ns()
-    with collector_paused():  # thawing makes ~5 objects a file, and no cycles
-        for index, (_path, shown, _year, st) in enumerate(files):
-            signature = trusted_signature(st, now)
-            if signature is not None:
-                known = cache.get(("stat", shown))
-                hit = cache.get(("load", shown, known[1])) if known is not None and known[0] == signature else None
-                if hit is not None:
-                    results[index] = _thaw(hit, ResponseFile)
-                    continue
-            todo.append((index, signature))
+    for index, (_path, shown, _year, st) in enumerate(files):
+        signature = trusted_signature(st, now)
+        if signature is not None:
+            known = cache.get(("stat", shown))
+            hit = cache.get(("load", shown, known[1])) if known is not None and known[0] == signature else None
+            if hit is not None:
+                results[index] = _thaw(hit, ResponseFile)
+                continue
+        todo.append((index, signature))
     if len(todo) >= MIN_ITEMS:
         cache.read_all()  # once, before the workers start, rather than once in each
     done = pmap(partial(_read_and_parse, cache=cache), [files[index][:3] for index, _ in todo])
@@ -306,12 +335,13 @@ def _freeze(value: Document | ResponseFile | None, problems: list[Problem]) -> t
     return _document_plain(value), to_plain(problems)
 
 
-def _thaw(stored: tuple[Any, ...], kind: type) -> tuple[Any, list[Problem]]:
+def _thaw(stored: tuple[Any, ...] | None, kind: type) -> tuple[Any, list[Problem]]:
+    assert stored is not None
     row, problems = stored
     if row is None:
         return None, from_plain(problems)
     if kind is ResponseFile:
-        return ResponseFile(*row[:6], _document(row[6]), *row[7:]), from_plain(problems)  # type: ignore[misc]
+        return ResponseFile(*row[:6], _document(row[6]), *row[7:]), from_plain(problems)  # type: ignore[call-arg]
     return _document(row), from_plain(problems)
 
 
@@ -418,26 +448,9 @@ def parse_yaml(text: str, shown: str, first_line: int = 1) -> tuple[Document, li
         line = text[: text.index("\t")].count("\n") + first_line
         return empty, [Problem(shown, line,
             "the YAML contains a tab; indent with spaces")]
-    try:
-        node = _compose_simple(text)
-        if node is None:
-            if "&" in text or "*" in text or "!" in text:
-                # Anchors leave no trace in the composed nodes: look at the events.
-                for event in yaml.parse(text, Loader=_Loader):
-                    if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
-                        return empty, [Problem(shown, event.start_mark.line + first_line,
-                            "YAML anchors and aliases (& and *) are not allowed; write the value out")]
-            node = yaml.compose(text, Loader=_Loader)
-    except yaml.MarkedYAMLError as exc:
-        if exc.context and "quoted scalar" in exc.context and exc.context_mark:
-            return empty, [Problem(shown, exc.context_mark.line + first_line,
-                "invalid YAML: the quote opened on this line is not closed")]
-        mark = exc.problem_mark or exc.context_mark
-        line = (mark.line if mark else 0) + first_line
-        what = exc.problem or exc.context or "invalid YAML"
-        return empty, [Problem(shown, line, f"invalid YAML: {what}{_yaml_hint(what)}")]
-    except yaml.YAMLError as exc:
-        return empty, [Problem(shown, first_line, f"invalid YAML: {exc}")]
+    node = _compose(text, shown, first_line)
+    if isinstance(node, Problem):
+        return empty, [node]
     lines: dict[KeyPath, int] = {}
     plain: dict[KeyPath, str] = {}
     try:
@@ -445,6 +458,30 @@ def parse_yaml(text: str, shown: str, first_line: int = 1) -> tuple[Document, li
     except _Refused as refused:
         return empty, [refused.problem]
     return Document(shown, value, lines, plain, first_line), problems
+
+
+def _compose(text: str, shown: str, first_line: int) -> yaml.Node | None | Problem:
+    """The YAML's node tree (None when empty), or the problem that stops it being read."""
+    try:
+        node = _compose_simple(text)
+        if node is not None:
+            return node
+        if "&" in text or "*" in text or "!" in text:
+            # Anchors leave no trace in the composed nodes: look at the events.
+            for event in yaml.parse(text, Loader=_Loader):
+                if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+                    return Problem(shown, _line(event.start_mark) + first_line,
+                                   "YAML anchors and aliases (& and *) are not allowed; write the value out")
+        return yaml.compose(text, Loader=_Loader)
+    except yaml.MarkedYAMLError as exc:
+        if exc.context and "quoted scalar" in exc.context and exc.context_mark:
+            return Problem(shown, exc.context_mark.line + first_line,
+                           "invalid YAML: the quote opened on this line is not closed")
+        line = _line(exc.problem_mark or exc.context_mark) + first_line
+        what = exc.problem or exc.context or "invalid YAML"
+        return Problem(shown, line, f"invalid YAML: {what}{_yaml_hint(what)}")
+    except yaml.YAMLError as exc:
+        return Problem(shown, first_line, f"invalid YAML: {exc}")
 
 
 # libyaml's C parser when PyYAML was built with it (the wheels are): ~10x faster.
@@ -462,6 +499,11 @@ _SIMPLE_LINE = re.compile(
 _STR = "tag:yaml.org,2002:str"
 
 
+def _line(mark: Any) -> int:
+    """The 0-based line of a YAML mark (0 when there is none)."""
+    return mark.line if mark is not None else 0
+
+
 def _compose_simple(text: str) -> yaml.MappingNode | None:
     """The node yaml.compose() makes of a document of only such lines, or None for any other.
 
@@ -476,21 +518,21 @@ def _compose_simple(text: str) -> yaml.MappingNode | None:
         if match is None:
             return None
         key, quoted, word = match.groups()
-        mark = yaml.Mark("<unicode string>", 0, number, 0, None, None)
+        mark = yaml.Mark("<unicode string>", 0, number, 0, None, None)  # type: ignore[arg-type]
         key_node = yaml.ScalarNode(_plain_tag(key), key, mark, mark)
         if quoted is not None:
             value_node = yaml.ScalarNode(_STR, quoted, mark, mark, style='"')
         else:
             value_node = yaml.ScalarNode(_plain_tag(word), word, mark, mark)
         pairs.append((key_node, value_node))
-    start = yaml.Mark("<unicode string>", 0, 0, 0, None, None)
+    start = yaml.Mark("<unicode string>", 0, 0, 0, None, None)  # type: ignore[arg-type]
     return yaml.MappingNode("tag:yaml.org,2002:map", pairs, start, start)
 
 
 @lru_cache(maxsize=1024)
 def _plain_tag(word: str) -> str:
     """The type PyYAML's resolver gives an unquoted word (keys repeat in every file)."""
-    return _SCALARS.resolve(yaml.ScalarNode, word, (True, False))
+    return str(_SCALARS.resolve(yaml.ScalarNode, word, (True, False)))  # type: ignore[no-untyped-call]
 
 
 class _Refused(Exception):
@@ -543,7 +585,7 @@ def _construct(node: yaml.Node, path: KeyPath, lines: dict[KeyPath, int], plain:
     if node.tag == "tag:yaml.org,2002:timestamp":
         return node.value  # dates stay text; the schema checks their form
     value = _SCALARS.construct_object(node)
-    if not node.style and not isinstance(value, str) and value is not None:
+    if not getattr(node, "style", None) and not isinstance(value, str) and value is not None:
         plain[path] = node.value
     if isinstance(value, str) and ZERO_WIDTH.search(value):
         problems.append(Problem(shown, node.start_mark.line + first,

@@ -8,7 +8,6 @@ site/ even if a check in validate were bypassed.
 
 from __future__ import annotations
 
-import posixpath
 import xml.etree.ElementTree as etree
 
 import markdown
@@ -20,7 +19,7 @@ from markdown.extensions.sane_lists import SaneListExtension
 from markdown.extensions.tables import TableExtension
 from markdown.treeprocessors import InlineProcessor, Treeprocessor
 
-from .load import RESPONSE_NAME
+from . import links
 
 RENDERER_VERSION = f"markdown-{markdown.__version__}/nh3-{nh3.__version__ if hasattr(nh3, '__version__') else '0'}/1"
 """Part of the cache key of rendered HTML: change it when the output of this module changes."""
@@ -38,7 +37,6 @@ ALLOWED_ATTRIBUTES = {
     "th": {"align"},
     "td": {"align"},
 }
-ALLOWED_SCHEMES = {"http", "https", "mailto", "tel"}
 HEADING_SHIFT = 2
 """A body's '#' becomes <h3>: the page has the <h1> and each response's unit the <h2>."""
 
@@ -53,21 +51,13 @@ class _ResponseLinks(Treeprocessor):
 
     def run(self, root: etree.Element) -> None:
         for a in root.iter("a"):
-            href = a.get("href", "")
-            if "://" in href or href.startswith(("mailto:", "tel:", "#")):
-                continue
-            path, _, _fragment = href.partition("#")
-            if not path.endswith(".md"):
-                continue
-            # Resolved against content/<year>/: "x.md", "./x.md" and "../2023/x.md" all work.
-            parts = posixpath.normpath(posixpath.join(self.year, path)).split("/")
-            match = RESPONSE_NAME.match(parts[-1])
-            if not match or len(parts) != 2:
+            target = links.resolve(self.year, a.get("href", ""))
+            match = links.RESPONSE_NAME.match(target[1]) if target is not None else None
+            if target is None or match is None:
                 continue
             # Every year-level page sits at <lang>/<year>/<slug>/index.html, so a
             # link written relative to content/<year>/ maps to the same depth.
-            year = parts[0]
-            prefix = "../" if year == self.year else f"../../{year}/"
+            prefix = "../" if target[0] == self.year else f"../../{target[0]}/"
             a.set("href", f"{prefix}{match['section']}/index.html#{match['unit']}")
         for el in root.iter():
             if el.tag in _HEADINGS:
@@ -114,11 +104,12 @@ class _QuickInline(InlineProcessor):
     def run(self, tree: etree.Element, ancestors: list[str] | None = None) -> etree.Element:
         if len(self.patterns) != len(self.inlinePatterns):  # once: extensions register theirs before
             registry = self.inlinePatterns
-            self.patterns = list(registry)
+            self.patterns = list(registry)  # type: ignore[arg-type]
             # Only a pattern that is exactly Python-Markdown's own is ever skipped.
             self.needs = [None] * len(registry)
             for name, (regex, needs) in _NEEDS.items():
-                if name in registry and registry[name].compiled_re.pattern == regex:
+                if name in registry and getattr(registry[name], "compiled_re", None) is not None \
+                        and registry[name].compiled_re.pattern == regex:  # type: ignore[attr-defined]
                     self.needs[registry.get_index_for_name(name)] = needs
         return super().run(tree, ancestors)
 
@@ -184,7 +175,7 @@ def sanitize(html: str) -> str:
         html,
         tags=ALLOWED_TAGS,
         attributes=ALLOWED_ATTRIBUTES,
-        url_schemes=ALLOWED_SCHEMES,
+        url_schemes=set(links.ALLOWED_SCHEMES),
         link_rel=None,
         strip_comments=True,
     )

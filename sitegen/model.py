@@ -216,49 +216,50 @@ def build_model(loaded: Loaded, preview: bool = False, base_url: str | None = No
     """Assemble the site from validated content; drafts only when `preview`."""
     settings: Any = loaded.settings.data if loaded.settings else {}
     languages = tuple(Language(lang["code"], lang["locale"]) for lang in settings["languages"])
-    codes = [lang.code for lang in languages]
-    original = codes[0]
     units = {
         u["id"]: Unit(u["id"], u.get("kind", "unit"), dict(u["name"]), dict(u["slug"]), u.get("parent"))
         for u in loaded.units.data["units"]  # type: ignore[union-attr]
     }
-    order = {uid: i for i, uid in enumerate(units)}
-    files = {(r.year, r.meta.data["section"], r.meta.data["unit"], r.lang): r for r in loaded.responses}
-    drafts = sum(1 for r in loaded.responses if r.meta.data.get("draft"))
-    originals: dict[str, list[tuple[str, str, ResponseFile]]] = {}
-    for (y, section, unit_id, lang), source in files.items():
-        if lang == original:
-            originals.setdefault(y, []).append((section, unit_id, source))
-    reports = []
-    for year, doc in loaded.reports.items():
-        data = doc.data
-        by_section: dict[str, list[Response]] = {}
-        for section, unit_id, source in originals.get(year, []):
-            if source.meta.data.get("draft") and not preview:
-                continue
-            texts: dict[str, Text] = {}
-            original_digest = source.digest
-            for code in codes:
-                f = files.get((year, section, unit_id, code))
-                if f is None or (f.meta.data.get("draft") and not preview):
-                    continue
-                meta = f.meta.data
-                translation = None if code == original else Translation(
-                    meta.get("source_digest"), original_digest, bool(meta.get("reviewed")))
-                texts[code] = Text(code, f.path, f.body, f.digest, bool(meta.get("draft")), translation)
-            updated = source.meta.data.get("updated")
-            by_section.setdefault(section, []).append(Response(
-                int(year), section, units[unit_id], int(source.meta.data.get("weight", 0)),
-                dt.date.fromisoformat(updated) if updated else None, texts))
-        sections = tuple(
-            Section(s["number"], dict(s["title"]), tuple(sorted(
-                by_section.get(s["number"], []), key=lambda r: (r.weight, order[r.unit.id]))))
-            for s in data["sections"]
-        )
-        evaluation = data["evaluation_report"]
-        reports.append(Report(int(year), dict(data["title"]), dict(data["committee"]),
-                              dt.date.fromisoformat(data["published"]), evaluation["url"],
-                              dict(evaluation["title"]), sections))
-    reports.sort(key=lambda r: r.year, reverse=True)
+    shown = [r for r in loaded.responses if preview or not r.draft]
+    files = {(r.year, r.meta.data["section"], r.meta.data["unit"], r.lang): r for r in shown}
+    codes = [lang.code for lang in languages]
+    reports = sorted((build_report(year, doc.data, files, codes, units) for year, doc in loaded.reports.items()),
+                     key=lambda r: r.year, reverse=True)
     statement = loaded.accessibility.data if loaded.accessibility is not None else {}
+    drafts = sum(1 for r in loaded.responses if r.draft)
     return Site(base_url or settings["base_url"], languages, units, tuple(reports), statement, preview, drafts)
+
+
+def build_report(year: str, data: Mapping[str, Any], files: Mapping[tuple[str, str, str, str], ResponseFile],
+                 codes: list[str], units: Mapping[str, Unit]) -> Report:
+    """One year's report: its headings, each with the responses to it in order (weight, then unit)."""
+    order = {uid: i for i, uid in enumerate(units)}
+    by_section: dict[str, list[Response]] = {}
+    for (y, section, unit_id, lang), source in files.items():
+        if y == year and lang == codes[0]:
+            by_section.setdefault(section, []).append(build_response(source, files, codes, units[unit_id]))
+    sections = tuple(
+        Section(s["number"], dict(s["title"]), tuple(sorted(
+            by_section.get(s["number"], []), key=lambda r: (r.weight, order[r.unit.id]))))
+        for s in data["sections"]
+    )
+    evaluation = data["evaluation_report"]
+    return Report(int(year), dict(data["title"]), dict(data["committee"]), dt.date.fromisoformat(data["published"]),
+                  evaluation["url"], dict(evaluation["title"]), sections)
+
+
+def build_response(source: ResponseFile, files: Mapping[tuple[str, str, str, str], ResponseFile],
+                   codes: list[str], unit: Unit) -> Response:
+    """A response with its original text and every translation of it that is shown."""
+    meta = source.meta.data
+    texts: dict[str, Text] = {}
+    for code in codes:
+        f = files.get((source.year, meta["section"], meta["unit"], code))
+        if f is None:
+            continue
+        translation = None if code == codes[0] else Translation(
+            f.meta.data.get("source_digest"), source.digest, bool(f.meta.data.get("reviewed")))
+        texts[code] = Text(code, f.path, f.body, f.digest, f.draft, translation)
+    updated = meta.get("updated")
+    return Response(int(source.year), meta["section"], unit, int(meta.get("weight", 0)),
+                    dt.date.fromisoformat(updated) if updated else None, texts)

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import gc
 import multiprocessing
 import os
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -29,8 +27,10 @@ def pmap(fn: Callable[[T], R], items: Sequence[T], min_items: int = MIN_ITEMS,
     """[fn(x) for x in items], in order, on every core when there are enough items.
 
     Workers are forked, so they start with this process's memory (the model, the
-    templates) and only the items and results cross between processes. `meanwhile`
-    runs in this process while they work (after the items, when there are no workers).
+    templates) and only the items' indices and the results cross between
+    processes. The pool is closed before this returns: no worker outlives the
+    call. `meanwhile` runs in this process while they work (after the items,
+    when there are no workers).
     """
     n = workers()
     if n < 2 or len(items) < min_items or "fork" not in multiprocessing.get_all_start_methods():
@@ -39,14 +39,8 @@ def pmap(fn: Callable[[T], R], items: Sequence[T], min_items: int = MIN_ITEMS,
             meanwhile()
         return results
     global _job
-    # Inherited by the forked workers: only indices go to them and results come back,
-    # so neither fn nor the items need to be picklable or copied.
+    # Inherited by the forked workers: neither fn nor the items need to be picklable or copied.
     _job = (fn, items)
-    # The workers' garbage collector would walk (and so copy, page by page) every
-    # object they inherit: frozen, those are never looked at. Only what the work
-    # itself allocates is collected.
-    settled = gc.get_freeze_count() > 0  # a caller froze the heap and will thaw it
-    gc.freeze()
     try:
         # Small chunks: the last one to finish keeps the other cores idle.
         chunks = max(1, len(items) // (n * 32))
@@ -57,38 +51,26 @@ def pmap(fn: Callable[[T], R], items: Sequence[T], min_items: int = MIN_ITEMS,
             return pending.get()
     finally:
         _job = None
-        if not settled:
-            gc.unfreeze()
 
 
-@contextmanager
-def long_lived() -> Iterator[Callable[[], None]]:
-    """Within: calling the given `settle()` tells the collector that everything made so far
-    lives to the end (content read, the model), so it stops walking those objects again
-    and again; everything is handed back to it on the way out."""
-    try:
-        yield gc.freeze
-    finally:
-        gc.unfreeze()
+def pmap_iter(fn: Callable[[T], R], items: Sequence[T], min_items: int = MIN_ITEMS) -> Iterator[R]:
+    """fn(x) for x in items, in order, yielded as they are done: the caller consumes each result
+    (writes a page, say) while the workers make the next, and never holds them all.
 
-
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """No cyclic garbage collection within, for code that makes many long-lived objects and
-    no cycles (reading the cache, thawing what it holds): every collection would walk the
-    objects just made again, for nothing (marshal reads the cache 2.5x faster so).
-
-    On the way out they are frozen, as by long_lived's settle(), or the first collection
-    after would walk them all at once; being acyclic, they are still freed when unused.
+    The pool is closed when the iteration ends or is abandoned.
     """
-    enabled = gc.isenabled()
-    gc.disable()
+    n = workers()
+    if n < 2 or len(items) < min_items or "fork" not in multiprocessing.get_all_start_methods():
+        yield from (fn(x) for x in items)
+        return
+    global _job
+    _job = (fn, items)
     try:
-        yield
+        chunks = max(1, len(items) // (n * 32))
+        with multiprocessing.get_context("fork").Pool(n) as pool:
+            yield from pool.imap(_run, range(len(items)), chunksize=chunks)
     finally:
-        gc.freeze()
-        if enabled:
-            gc.enable()
+        _job = None
 
 
 _job: tuple[Callable[[Any], Any], Sequence[Any]] | None = None

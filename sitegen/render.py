@@ -1,29 +1,33 @@
 """Stage 4, render: the model, Markdown and Jinja templates → the bytes of every page.
 
-Pure: writes nothing. Every response body is rendered to HTML once, however
-many pages show it, and every page is rendered from a template compiled once.
+Every page gets a key, a digest of everything it shows: a page whose key the
+published tree already holds (asked through `have`) is not rendered again.
+Every response body is rendered to HTML once per build however many pages show
+it, and once ever per distinct text (the store keeps the HTML); pages render on
+every core. Writes nothing: the pages go to write.publish as they are made.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Collection, Iterable, Mapping
+import json
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import partial
+from html import escape
 from pathlib import Path
 from typing import Any
-from html import escape
 
 import jinja2
 from markupsafe import Markup
 
 from . import markup
-from .cache import CACHE_DIR, CODE_DIGEST, Cache, digest, tree_digest
+from .cache import CODE_DIGEST, Cache, digest, tree_digest
 from .errors import Problem
-from .write import Page
-from .parallel import pmap
 from .load import parse_yaml, read_text
-from .model import Report, Response, Site, Unit, Text
+from .model import Report, Response, Site, Text, Unit
+from .parallel import pmap, pmap_iter
+from .write import Page, version_of
 
 STRINGS_FILE = "strings.yaml"
 CONTENT_SECURITY_POLICY = (
@@ -33,7 +37,8 @@ CONTENT_SECURITY_POLICY = (
 """Published pages run only the site's own scripts and styles; 'wasm-unsafe-eval' is for Pagefind.
 Serve the same value as a Content-Security-Policy header, adding frame-ancestors 'none' (see README)."""
 PREVIEW_CONTENT_SECURITY_POLICY = CONTENT_SECURITY_POLICY.replace(
-    "script-src 'self'", "script-src 'self' 'unsafe-inline'").replace("connect-src 'self'", "connect-src 'self' ws: wss:")
+    "script-src 'self'", "script-src 'self' 'unsafe-inline'").replace(
+    "connect-src 'self'", "connect-src 'self' ws: wss:")
 """The preview relaxes the policy for livereload's injected inline script and its websocket."""
 STATIC_DIR = "static"
 
@@ -85,20 +90,9 @@ def load_strings(templates: Path, root: Path, languages: Iterable[str]) -> dict[
     return strings
 
 
-def make_environment(templates: Path, bytecode: Path | None = None) -> jinja2.Environment:
-    """Jinja with autoescaping and StrictUndefined: a typo in a template fails the build.
-
-    With `bytecode`, compiled templates are kept there between builds (Jinja reuses
-    them only for the same file with the same source, by checksum); a folder that
-    cannot be made only means compiling every time.
-    """
-    if bytecode is not None:
-        try:
-            bytecode.mkdir(parents=True, exist_ok=True)
-        except OSError:
-            bytecode = None
+def make_environment(templates: Path) -> jinja2.Environment:
+    """Jinja with autoescaping and StrictUndefined: a typo in a template fails the build."""
     return jinja2.Environment(
-        bytecode_cache=jinja2.FileSystemBytecodeCache(str(bytecode)) if bytecode is not None else None,
         loader=jinja2.FileSystemLoader(templates),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
@@ -163,20 +157,15 @@ class Renderer:
     """Plans and renders the pages of a site from compiled templates and pre-rendered bodies."""
 
     def __init__(self, site: Site, templates: Path, root: Path,
-                 html: Mapping[tuple[str, str], str] | None = None,
-                 dates: Mapping[tuple[str, str], str] | None = None) -> None:
+                 html: Mapping[tuple[str, str], str] | None = None) -> None:
         self.site = site
         self.templates = templates
         self.root = root
         self.html: dict[tuple[str, str], str] = dict(html or {})
         self.codes = [lang.code for lang in site.languages]
         self.strings = load_strings(templates, root, self.codes)
-        # Beside the templates, like Python's __pycache__ beside modules: compiled once per
-        # template source, not once per project that uses the generator's own templates.
-        self.env = make_environment(templates, templates.parent / CACHE_DIR / "jinja")
+        self.env = make_environment(templates)
         self.locales = {lang.code: lang.locale for lang in site.languages}
-        self.dates: dict[tuple[str, str], str] = dict(dates or {})
-        """(ISO date, locale) → the date written out, e.g. "2. toukokuuta 2023" (see all_dates)."""
         self.response_keys: dict[int, tuple[Response, str]] = {}
         self.global_key = digest(CODE_DIGEST, tree_digest(p for p in templates.rglob("*") if p.is_file()),
                                  repr(site.base_url), repr(site.preview), repr(site.languages),
@@ -194,26 +183,10 @@ class Renderer:
             return text.format(**params) if params else text
         return translate
 
-    def date(self, lang: str) -> Callable[[dt.date], str]:
-        def long_date(value: dt.date) -> str:
-            key = (value.isoformat(), self.locales[lang])
-            if key not in self.dates:  # a site has a few dates, shown on many pages
-                from babel.dates import format_date  # with its locale data: ~50 ms, so only when needed
-
-                self.dates[key] = format_date(value, "long", locale=self.locales[lang])
-            return self.dates[key]
-        return long_date
-
-    def all_dates(self) -> dict[tuple[str, str], str]:
-        """Every date the site shows, written out in each language: kept by the build between
-        runs (passed back as `dates`), so that a rebuild need not load Babel's locale data."""
-        shown = {report.published for report in self.site.reports}
-        shown |= {r.updated for report in self.site.reports for r in report.responses if r.updated}
-        for lang in self.codes:
-            for value in shown:
-                self.date(lang)(value)
-        wanted = {(value.isoformat(), self.locales[lang]) for value in shown for lang in self.codes}
-        return {key: text for key, text in self.dates.items() if key in wanted}
+    @staticmethod
+    def date(value: dt.date) -> str:
+        """A date as espoo.fi writes it in both languages: 30.6.2023."""
+        return f"{value.day}.{value.month}.{value.year}"
 
     def body(self, text: Text, year: int) -> Markup:
         key = (text.digest, str(year))
@@ -223,28 +196,23 @@ class Renderer:
 
     # Planning ------------------------------------------------------------------
 
-    def plan(self, previous: Mapping[str, Any] | None = None, reuse: Collection[int] = ()) -> Plan:
-        """Every page to render, with its key; whole years unchanged since `previous` are only listed.
+    def plan(self) -> list[PageJob]:
+        """Every page of the site, each with its key; a build renders those the published tree lacks."""
+        jobs = self.site_jobs()
+        for report in self.site.reports:
+            structure = self.structure_key(report)
+            jobs += [job for lang in self.codes for job in self.report_jobs(lang, report, structure)]
+        return jobs
 
-        `previous` is the manifest of the last build (Plan.manifest). A year whose
-        structure and responses are unchanged keeps its pages as they are, so a
-        rebuild does no work per page for it. The years in `reuse` were not even
-        read (their responses are not in the model): their keys come from `previous`,
-        which must be able to give them (can_reuse).
-        """
-        previous = previous or {}
-        same = previous.get("global") == self.global_key
-        before_years: Mapping[int, Any] = previous.get("years", {}) if same else {}
-        before_site: Mapping[str, str] = previous.get("site", {}) if same else {}
+    def site_jobs(self) -> list[PageJob]:
+        """The pages above the reports: the root, each language's front page, 404, search and statement."""
         site, original, strings = self.site, self.site.original, self.strings
-        year_keys = [(report, before_years[report.year]["structure"], before_years[report.year]["key"])
-                     if report.year in reuse else (report, self.structure_key(report), self.year_key(report))
-                     for report in site.reports]
-        every_year = digest(*(k for _, k, _ in year_keys))
+        every_year = digest(*(self.structure_key(report) for report in site.reports))
         everywhere = {code: f"{code}/index.html" for code in self.codes}
         jobs = [self.job("root.html", PageInfo("root", original, "index.html", strings["site_name"][original],
                          strings["site_description"][original], everywhere), every_year)]
         for lang in self.codes:
+            home = (strings["site_name"][lang], f"{lang}/index.html")
             jobs.append(self.job("home.html", PageInfo(
                 "home", lang, f"{lang}/index.html", strings["site_name"][lang], strings["site_description"][lang],
                 everywhere, ((strings["site_name"][lang], None),)), every_year))
@@ -254,39 +222,12 @@ class Renderer:
             jobs.append(self.job("search.html", PageInfo(
                 "search", lang, self.search_path(lang), strings["search_title"][lang],
                 strings["search_description"][lang], {code: self.search_path(code) for code in self.codes},
-                ((strings["site_name"][lang], f"{lang}/index.html"), (strings["search_title"][lang], None))), ""))
+                (home, (strings["search_title"][lang], None))), ""))
             jobs.append(self.job("statement.html", PageInfo(
                 "statement", lang, self.statement_path(lang), strings["statement_title"][lang],
                 strings["statement_description"][lang], {code: self.statement_path(code) for code in self.codes},
-                ((strings["site_name"][lang], f"{lang}/index.html"), (strings["statement_title"][lang], None))),
-                repr(site.statement)))
-        stale = [job for job in jobs if before_site.get(job.info.path) != job.key]
-        manifest: dict[str, Any] = {"global": self.global_key, "site": {j.info.path: j.key for j in jobs},
-                                    "years": {}}
-        kept = [job.info.path for job in jobs if job not in stale]
-        sitemap = [entry for job in jobs for entry in sitemap_entries(self.site.base_url, job.info)]
-        for report, structure_key, year_key in year_keys:
-            before = before_years.get(report.year)
-            if before is not None and before["key"] == year_key:
-                manifest["years"][report.year] = before
-                kept += before["pages"]
-                sitemap += before["sitemap"]
-                continue
-            year_jobs = [job for lang in self.codes for job in self.report_jobs(lang, report, structure_key)]
-            old_keys = before["pages"] if before is not None else {}
-            for job in year_jobs:
-                (kept.append(job.info.path) if old_keys.get(job.info.path) == job.key else stale.append(job))
-            entries = [entry for job in year_jobs for entry in sitemap_entries(self.site.base_url, job.info)]
-            manifest["years"][report.year] = {"key": year_key, "structure": structure_key,
-                                              "pages": {j.info.path: j.key for j in year_jobs}, "sitemap": entries}
-            sitemap += entries
-        return Plan(stale, kept, sitemap_page(sitemap), manifest)
-
-    def can_reuse(self, previous: Mapping[str, Any] | None, years: Collection[int]) -> bool:
-        """Whether plan(previous, reuse=years) can take those years' pages from `previous`."""
-        before = (previous or {}).get("years", {})
-        return (not years or (previous or {}).get("global") == self.global_key
-                and all("structure" in before.get(year, {}) for year in years))
+                (home, (strings["statement_title"][lang], None))), repr(site.statement)))
+        return jobs
 
     def search_path(self, lang: str) -> str:
         return f"{lang}/{self.strings['search_slug'][lang]}/index.html"
@@ -322,35 +263,19 @@ class Renderer:
                               [(r.unit.id, r.weight, r.draft, sorted(r.texts)) for r in s.responses]))
                         for s in report.sections))
 
-    def year_key(self, report: Report) -> str:
-        """Everything any page of the year shows: its structure and every response."""
-        return digest(repr((report.year, sorted(report.title.items()), sorted(report.committee.items()),
-                            report.published, report.evaluation_report_url,
-                            sorted(report.evaluation_report_title.items()))),
-                      *(repr((s.number, sorted(s.title.items()), [self.response_key(r) for r in s.responses]))
-                        for s in report.sections))
-
-    def report_jobs(self, lang: str, report: Report, year_key: str,
-                    only: Callable[[str], bool] | None = None) -> list[PageJob]:
-        """The report's front page, one page per answered section and one per responding unit.
-
-        `only` limits the work to the pages whose paths it accepts (the preview's quick path).
-        """
-        wanted = only or (lambda path: True)
+    def report_jobs(self, lang: str, report: Report, year_key: str) -> list[PageJob]:
+        """The report's front page, one page per answered section and one per responding unit."""
         jobs = []
         t = self.t(lang)
         home = (t("site_name"), f"{lang}/index.html")
         crumbs_report = (home, (str(report.year), report_path(lang, report.year)))
-        if wanted(report_path(lang, report.year)):
-            jobs.append(self.job("report.html", PageInfo(
-                "report", lang, report_path(lang, report.year), report.title[lang],
-                t("report_description", year=report.year, committee=report.committee[lang]),
-                {c: report_path(c, report.year) for c in self.codes},
-                (home, (str(report.year), None))), year_key, report=report))
+        jobs.append(self.job("report.html", PageInfo(
+            "report", lang, report_path(lang, report.year), report.title[lang],
+            t("report_description", year=report.year, committee=report.committee[lang]),
+            {c: report_path(c, report.year) for c in self.codes},
+            (home, (str(report.year), None))), year_key, report=report))
         answered = report.answered
         for i, section in enumerate(answered):
-            if not wanted(section_path(lang, report.year, section.number)):
-                continue
             crumbs = crumbs_report + tuple(
                 (f"{s.number} {s.title[lang]}", section_path(lang, report.year, s.number) if s.responses else
                  f"{report_path(lang, report.year)}#s{s.number}")
@@ -364,7 +289,7 @@ class Renderer:
                 year_key, section.responses, report=report, section=section,
                 previous=answered[i - 1] if i > 0 else None,
                 next=answered[i + 1] if i + 1 < len(answered) else None))
-        for unit, own, below in self.responding_units(report, only=lambda u: wanted(unit_path(lang, report.year, u))):
+        for unit, own, below in self.responding_units(report):
             jobs.append(self.job("unit.html", PageInfo(
                 "unit", lang, unit_path(lang, report.year, unit), unit.name[lang],
                 t("unit_description", unit=unit.name[lang], year=report.year),
@@ -373,16 +298,13 @@ class Renderer:
                 year_key, own + below, report=report, unit=unit, own=own, below=below))
         return jobs
 
-    def responding_units(self, report: Report, only: Callable[[Unit], bool] | None = None
-                         ) -> list[tuple[Unit, list[Response], list[Response]]]:
+    def responding_units(self, report: Report) -> list[tuple[Unit, list[Response], list[Response]]]:
         """Units with responses of their own or of their sub-units: (unit, own, sub-units')."""
         by_unit: dict[str, list[Response]] = {}
         for r in report.responses:
             by_unit.setdefault(r.unit.id, []).append(r)
         out = []
         for unit in self.site.units.values():
-            if only is not None and not only(unit):
-                continue
             own = by_unit.get(unit.id, [])
             below = [r for uid in self.site.descendants(unit) - {unit.id} for r in by_unit.get(uid, [])]
             below.sort(key=lambda r: report.order(r))
@@ -397,7 +319,7 @@ class Renderer:
         info = job.info
         lang = info.lang
         html = self.env.get_template(job.template).render(
-            site=self.site, page=info, lang=lang, t=self.t(lang), date=self.date(lang),
+            site=self.site, page=info, lang=lang, t=self.t(lang), date=self.date,
             t_in=lambda code, key, **params: self.t(code)(key, **params),
             responding_units=self.responding_units,
             url=partial(relative, info.path), abs_url=partial(absolute, self.site.base_url),
@@ -407,31 +329,6 @@ class Renderer:
             csp=PREVIEW_CONTENT_SECURITY_POLICY if self.site.preview else CONTENT_SECURITY_POLICY, **job.context,
         )
         return Page(info.path, html.encode("utf-8"))
-
-
-@dataclass(frozen=True)
-class Plan:
-    """What a build must do: pages to render, pages to keep, and the sitemap."""
-
-    jobs: list[PageJob]
-    """Pages whose inputs changed (all of them in a first build)."""
-    kept: list[str]
-    """Paths of pages whose inputs did not change: the previous build's file stands."""
-    sitemap: Page
-    manifest: dict[str, Any]
-    """The keys of this build, for the next one to compare against."""
-
-    @property
-    def paths(self) -> list[str]:
-        return sorted([job.info.path for job in self.jobs] + self.kept)
-
-    @property
-    def versions(self) -> dict[str, str]:
-        """The key of every page: what the written file's version is."""
-        versions = dict(self.manifest["site"])
-        for year in self.manifest["years"].values():
-            versions.update(year["pages"])
-        return versions
 
 
 def sitemap_entries(base: str, info: PageInfo) -> list[str]:
@@ -464,10 +361,8 @@ def response_key(r: Response) -> str:
                                                       t.translation.reviewed)) for t in r.texts.values()]))
 
 
-def render_markdown(texts: Iterable[tuple[Text, int]], cache: Cache | None = None,
-                    keep: Iterable[tuple[str, str]] = ()) -> dict[tuple[str, str], str]:
-    """The HTML of each distinct body (per year: links are relative to it), cached, on every core."""
-    cache = cache or Cache.disabled()
+def render_markdown(texts: Iterable[tuple[Text, int]], cache: Cache) -> dict[tuple[str, str], str]:
+    """The HTML of each distinct body (per year: links are relative to it), from the store or on every core."""
     wanted = {(text.digest, str(year)): text.markdown for text, year in texts}
     html: dict[tuple[str, str], str] = {}
     misses = []
@@ -480,15 +375,11 @@ def render_markdown(texts: Iterable[tuple[Text, int]], cache: Cache | None = Non
     for key, result in zip(misses, pmap(_markdown_job, [(wanted[k], k[1]) for k in misses]), strict=True):
         cache.put(_html_key(key), result)
         html[key] = result
-    # Keep the HTML of every body still in the site, not only of those rendered
-    # now: the next incremental build may need any of them.
-    cache.retain(_html_key(key) for key in keep)
-    cache.save()
     return html
 
 
 def _html_key(key: tuple[str, str]) -> tuple[str, ...]:
-    """The cache key of a body's HTML: (digest, year), and the renderer's version."""
+    """The store's key of a body's HTML: (digest, year), and the renderer's version."""
     return ("html", *key, markup.RENDERER_VERSION)
 
 
@@ -514,31 +405,12 @@ def static_files(templates: Path) -> list[tuple[str, Path]]:
             for p in sorted(base.rglob("*")) if p.is_file() and not p.name.startswith(".")]
 
 
-def render_site(site: Site, templates: Path, root: Path,
-                html_cache: dict[tuple[str, str], str] | None = None) -> list[Page]:
-    """Every page of the site, the sitemap and the static files, as bytes, in this process."""
-    try:
-        renderer = Renderer(site, templates, root, html_cache)
-        plan = renderer.plan()
-        pages = [renderer.render(job) for job in plan.jobs]
-    except jinja2.TemplateSyntaxError as exc:
-        raise TemplateProblem([Problem(f"{templates.name}/{exc.name or exc.filename}", exc.lineno,
-                                       f"template syntax: {exc.message}")]) from None
-    except jinja2.TemplateError as exc:
-        raise TemplateProblem([template_problem(exc, templates)]) from None
-    if html_cache is not None:
-        html_cache.update(renderer.html)
-    return pages + [plan.sitemap] + extra_files(site, templates, renderer.strings)
-
-
 PREVIEW_STATUS = "_preview/status.json"
 PREVIEW_SCRIPT = "_preview/overlay.js"
 
 
 def preview_status(strings: Mapping[str, Mapping[str, str]], lang: str, lines: list[str]) -> Page:
     """The preview's status file: the problems of the last rebuild (none after a good one)."""
-    import json
-
     data = {"heading": strings["preview_errors_heading"][lang], "note": strings["preview_errors_note"][lang],
             "problems": lines}
     return Page(PREVIEW_STATUS, json.dumps(data, ensure_ascii=False, indent=1).encode("utf-8"))
@@ -548,9 +420,75 @@ def template_problem(exc: BaseException, templates: Path) -> Problem:
     """Locate a template error at the template's own line (Jinja rewrites the traceback to it)."""
     import traceback
 
+    if isinstance(exc, jinja2.TemplateSyntaxError):
+        return Problem(f"{templates.name}/{exc.name or exc.filename}", exc.lineno, f"template syntax: {exc.message}")
     for frame in reversed(traceback.extract_tb(exc.__traceback__)):
         path = Path(frame.filename)
         if templates.resolve() in path.resolve().parents:
             return Problem(f"{templates.name}/{path.relative_to(templates.resolve()).as_posix()}",
                            frame.lineno, f"template: {exc}")
     return Problem(templates.name, None, f"template: {exc}")
+
+
+# -- the stage ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Output:
+    """What render gives write.publish: every file of the site, and the bytes of those to write."""
+
+    files: dict[str, str]
+    """Every file of the site: path → version (a page's key, or a digest of the bytes)."""
+    pages: Iterable[Page | Problem] = ()
+    """The files the published tree does not hold, made as they are consumed (a page that
+    fails to render is its Problem)."""
+    problems: list[Problem] = field(default_factory=list)
+    """What stopped the rendering before any page was made (a broken template or strings.yaml)."""
+    rendered: int = 0
+    """How many pages are rendered (the others are kept as they are)."""
+
+
+def render(site: Site, templates: Path, root: Path, cache: Cache,
+           have: Callable[[str, str], bool] = lambda path, version: False) -> Output:
+    """Plan every page and render those whose version `have` says the published tree lacks.
+
+    The first page is rendered here, so that a broken template is reported with
+    its line before any worker starts; the others render on every core as
+    write.publish consumes them. The HTML of every body still shown is kept in
+    the store (`cache`) for the next build.
+    """
+    try:
+        renderer = Renderer(site, templates, root)
+        jobs = renderer.plan()
+        extras = [sitemap_page([e for job in jobs for e in sitemap_entries(site.base_url, job.info)]),
+                  *extra_files(site, templates, renderer.strings)]
+    except TemplateProblem as exc:
+        return Output({}, problems=exc.problems)
+    except jinja2.TemplateError as exc:
+        return Output({}, problems=[template_problem(exc, templates)])
+    files = {job.info.path: job.key for job in jobs} | {page.path: version_of(page.data) for page in extras}
+    todo = sorted((job for job in jobs if not have(job.info.path, job.key)), key=lambda job: -len(job.texts))
+    shown = {(text.digest, str(r.year)) for report in site.reports for r in report.responses
+             for text in r.texts.values()}
+    cache.retain(_html_key(key) for key in shown)  # the next build may need any of them
+    renderer.html = render_markdown((t for job in todo for t in job.texts), cache)
+    first = _render_one(renderer, todo[0]) if todo else None
+    if isinstance(first, Problem):
+        return Output(files, problems=[first])
+    fresh = [page for page in extras if not have(page.path, files[page.path])]
+    return Output(files, _pages(renderer, first, todo[1:], fresh), rendered=len(todo))
+
+
+def _pages(renderer: Renderer, first: Page | None, jobs: list[PageJob], extras: list[Page]
+           ) -> Iterator[Page | Problem]:
+    if first is not None:
+        yield first
+    yield from pmap_iter(partial(_render_one, renderer), jobs)
+    yield from extras
+
+
+def _render_one(renderer: Renderer, job: PageJob) -> Page | Problem:
+    try:
+        return renderer.render(job)
+    except jinja2.TemplateError as exc:
+        return template_problem(exc, renderer.templates)

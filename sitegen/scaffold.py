@@ -8,7 +8,7 @@ import frontmatter
 import yaml
 
 from .errors import Problem
-from .load import Loaded
+from .load import Loaded, language_codes
 from .render import load_strings
 from .validate import suggest, suggest_language, suggest_section
 
@@ -17,28 +17,11 @@ def new_response(loaded: Loaded, templates: Path, year: str, section: str, unit:
                  lang: str | None = None) -> tuple[Path | None, list[Problem]]:
     """Write content/<year>/<section>-<unit>.<lang>.md as a draft; refuse to overwrite anything."""
     root = loaded.root
-    languages = [lang_["code"] for lang_ in loaded.settings.data["languages"]] if loaded.settings else []
+    languages = list(language_codes(loaded.settings))
     original = languages[0] if languages else "fi"
     lang = lang or original
     where = f"content/{year}"
-    problems = []
-    if lang not in languages:
-        problems.append(Problem("--lang", None, f"language '{lang}' is unknown; expected one of "
-                                f"{', '.join(languages)}{suggest_language(lang, languages)}", field="lang"))
-    report = loaded.reports.get(year)
-    if report is None or report.data is None:
-        years = sorted(loaded.reports)
-        problems.append(Problem("--year", None, f"year '{year}' has no {where}/report.yaml"
-                                f"{suggest(year, years) or f'; known years: {chr(44).join(years)}'}", field="year"))
-    else:
-        numbers = [s["number"] for s in report.data.get("sections", [])]
-        if section not in numbers:
-            problems.append(Problem("--section", None, f"section '{section}' is not in the {year} report "
-                                    f"({where}/report.yaml){suggest_section(section, numbers)}", field="section"))
-    unit_ids = [u["id"] for u in (loaded.units.data or {}).get("units", [])] if loaded.units else []
-    if unit not in unit_ids:
-        problems.append(Problem("--unit", None, f"unit '{unit}' is unknown"
-                                f"{suggest(unit, unit_ids) or '; see content/units.yaml'}", field="unit"))
+    problems = check_arguments(loaded, languages, year, section, unit, lang)
     if problems:
         return None, problems
     name = f"{section}-{unit}.{lang}.md"
@@ -60,10 +43,35 @@ def new_response(loaded: Loaded, templates: Path, year: str, section: str, unit:
         # only when the translation is done (`translated`).
         body = source.body.strip()
     meta["draft"] = True
-    post = frontmatter.Post(body, **meta)
+    post = frontmatter.Post(body, None, **meta)
     path.write_text(frontmatter.dumps(post, sort_keys=False, Dumper=_Dumper, allow_unicode=True) + "\n",
                     encoding="utf-8")
     return path, []
+
+
+def check_arguments(loaded: Loaded, languages: list[str], year: str, section: str, unit: str,
+                    lang: str) -> list[Problem]:
+    """The language, year, section and unit asked for exist (with did-you-mean suggestions)."""
+    where = f"content/{year}"
+    problems = []
+    if lang not in languages:
+        problems.append(Problem("--lang", None, f"language '{lang}' is unknown; expected one of "
+                                f"{', '.join(languages)}{suggest_language(lang, languages)}", field="lang"))
+    report = loaded.reports.get(year)
+    if report is None or report.data is None:
+        years = sorted(loaded.reports)
+        problems.append(Problem("--year", None, f"year '{year}' has no {where}/report.yaml"
+                                f"{suggest(year, years) or f'; known years: {chr(44).join(years)}'}", field="year"))
+    else:
+        numbers = [s["number"] for s in report.data.get("sections", [])]
+        if section not in numbers:
+            problems.append(Problem("--section", None, f"section '{section}' is not in the {year} report "
+                                    f"({where}/report.yaml){suggest_section(section, numbers)}", field="section"))
+    unit_ids = [u["id"] for u in (loaded.units.data or {}).get("units", [])] if loaded.units else []
+    if unit not in unit_ids:
+        problems.append(Problem("--unit", None, f"unit '{unit}' is unknown"
+                                f"{suggest(unit, unit_ids) or '; see content/units.yaml'}", field="unit"))
+    return problems
 
 
 class _Quoted(str):

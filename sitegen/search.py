@@ -14,14 +14,20 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
-BUNDLE = "pagefind"
+from .write import INDEX_FOLDER as BUNDLE
 
 
 def enabled() -> bool:
     """The index is built unless SITEGEN_SEARCH=0 (benchmarks, quick local builds)."""
     return os.environ.get("SITEGEN_SEARCH", "1") != "0"
+
+
+def indexer(preview: bool) -> Callable[[Path], float] | None:
+    """What builds the index of a new tree: nothing in the preview or with SITEGEN_SEARCH=0."""
+    return build_index if enabled() and not preview else None
 
 
 def build_index(tree: Path) -> float:

@@ -8,19 +8,19 @@ from __future__ import annotations
 
 import bisect
 import difflib
-import posixpath
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from functools import cache, partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from . import TOOL_ROOT
+from . import TOOL_ROOT, links
 from .cache import Cache, digest
 from .errors import Problem, from_plain, sort, to_plain
-from .load import Document, KeyPath, Loaded, ResponseFile, _name
+from .load import Document, KeyPath, Loaded, ResponseFile, _name, language_codes
 from .parallel import pmap
 
 if TYPE_CHECKING:
@@ -56,31 +56,49 @@ def validate(loaded: Loaded, schema_path: Path, cache: Cache | None = None) -> l
     schema = load_schema(schema_path, checked=cache.get(("schema-ok", schema_key)) is not None)
     cache.put(("schema-ok", schema_key), True)
     problems = list(loaded.problems)
-    links = file_checks(loaded.responses, schema, schema_key, cache)
-    for file_problems, _ in links.values():
+    links_found = file_checks(loaded.responses, schema, schema_key, cache)
+    for file_problems, _ in links_found.values():
         problems += file_problems
+    problems += check_data_files(loaded, schema, schema_key, cache)
+    bad = {p.path for p in problems if p.severity == "error"}
+    languages = settings_languages(loaded.settings, bad)
+    problems += check_data_rules(loaded, languages, bad)
+    sections = {year: {s["number"]: i for i, s in enumerate(doc.data["sections"])}
+                for year, doc in loaded.reports.items() if doc.path not in bad}
+    problems += check_responses(loaded, languages, known_units(loaded.units, bad), sections, bad,
+                                _remembered_names(cache))
+    problems += check_links(loaded, {path: found for path, (_, found) in links_found.items()})
+    return sort(problems)
+
+
+def check_data_files(loaded: Loaded, schema: Mapping[str, Any], schema_key: str, cache: Cache) -> list[Problem]:
+    """The data files (site, units, accessibility, every report) against their schema definitions."""
+    problems: list[Problem] = []
     for doc, kind in [(loaded.settings, "settings"), (loaded.units, "units"), (loaded.accessibility, "accessibility"),
                       *((doc, "report") for doc in loaded.reports.values())]:
         if doc is not None:
             problems += from_plain(cache.remember(("data-check", doc.path, repr(doc.data), schema_key),
-                                                  lambda d=doc, k=kind: to_plain(check_schema(d, schema, k))))
-    bad = {p.path for p in problems if p.severity == "error"}
-    languages = settings_languages(loaded.settings, bad)
-    units = known_units(loaded.units, bad)
+                                                  partial(_plain_schema_check, doc, schema, kind)))
+    return problems
+
+
+def _plain_schema_check(doc: Document, schema: Mapping[str, Any], kind: str) -> list[tuple[Any, ...]]:
+    return to_plain(check_schema(doc, schema, kind))
+
+
+def check_data_rules(loaded: Loaded, languages: tuple[str, ...], bad: set[str]) -> list[Problem]:
+    """The rules of the data files that a schema cannot say (unique ids, every language, order)."""
+    problems: list[Problem] = []
     if loaded.settings is not None and loaded.settings.path not in bad:
         problems += check_settings(loaded.settings)
     if loaded.units is not None and loaded.units.path not in bad and languages:
         problems += check_units(loaded.units, languages)
     if loaded.accessibility is not None and loaded.accessibility.path not in bad and languages:
         problems += check_localized(loaded.accessibility, languages)
-    sections: dict[str, dict[str, int]] = {}
     for year, doc in loaded.reports.items():
         if doc.path not in bad:
             problems += check_report(doc, year, languages)
-            sections[year] = {s["number"]: i for i, s in enumerate(doc.data["sections"])}
-    problems += check_responses(loaded, languages, units, sections, bad, _remembered_names(cache))
-    problems += check_links(loaded, {path: found for path, (_, found) in links.items()})
-    return sort(problems)
+    return problems
 
 
 Link = tuple[int, str, str]
@@ -192,45 +210,69 @@ def describe(error: jsonschema.ValidationError, doc: Document) -> list[Problem]:
         return [p for sub in error.context for p in describe(sub, doc)]
     path: KeyPath = tuple(error.absolute_path)
     field = _name(path) or "front matter"
-    line = doc.line_of(path)
-    schema = error.schema if isinstance(error.schema, dict) else {}
+    explain = _EXPLAIN.get(str(error.validator))
+    if explain is not None:
+        return explain(error, doc, path, field)
+    return [Problem(doc.path, doc.line_of(path), f"{field}: {error.message}", field=field)]
+
+
+def _unknown_fields(error: jsonschema.ValidationError, doc: Document, path: KeyPath, field: str) -> list[Problem]:
     value = error.instance
-    if error.validator == "additionalProperties" and isinstance(value, dict):
-        allowed = sorted(schema.get("properties", {}))
-        out = []
-        for key in value:
-            if key in allowed:
-                continue
-            fname = _name(path + (key,))
-            hint = suggest(key, allowed)
-            listing = f"; allowed fields are {', '.join(allowed)}" if allowed else ""
-            out.append(Problem(doc.path, doc.line_of(path + (key,)),
-                f"{fname}: unknown field{hint or listing}", field=fname))
-        return out
-    if error.validator == "required":
-        missing = re.findall(r"'([^']+)' is a required property", error.message)
-        name = _name(path + (missing[0],)) if missing else field
-        where = doc.line_of(path) if path else max(doc.start_line - 1, 1)
-        return [Problem(doc.path, where, f"{name}: required field is missing", field=name)]
-    if error.validator == "type":
-        expected = error.validator_value
-        found = describe_value(value)
-        message = f"{field}: expected {_type_words(expected)}, found {found}"
-        raw = doc.plain.get(path)
-        if expected == "string" and raw is not None:
-            kind = "true or false" if isinstance(value, bool) else "a number"
-            message += f"; YAML reads {raw} as {kind}: quote it, {path[-1]}: \"{raw}\""
-        return [Problem(doc.path, line, message, field=field)]
-    if error.validator == "enum":
-        allowed = ", ".join(str(v) for v in error.validator_value)
-        hint = suggest(str(value), [str(v) for v in error.validator_value])
-        return [Problem(doc.path, line, f"{field}: {describe_value(value)} is not allowed; expected one of {allowed}{hint}", field=field)]
-    if error.validator == "pattern" or error.validator == "format":
-        what = schema.get("title") or first_sentence(schema.get("description", "")) or "another form"
-        if schema.get("examples"):
-            what += f", e.g. {schema['examples'][0]}"
-        return [Problem(doc.path, line, f"{field}: {describe_value(value)} is not valid; expected {what}", field=field)]
-    return [Problem(doc.path, line, f"{field}: {error.message}", field=field)]
+    if not isinstance(value, dict):
+        return [Problem(doc.path, doc.line_of(path), f"{field}: {error.message}", field=field)]
+    allowed = sorted(_schema_of(error).get("properties", {}))
+    out = []
+    for key in value:
+        if key in allowed:
+            continue
+        fname = _name(path + (key,))
+        listing = f"; allowed fields are {', '.join(allowed)}" if allowed else ""
+        out.append(Problem(doc.path, doc.line_of(path + (key,)),
+            f"{fname}: unknown field{suggest(key, allowed) or listing}", field=fname))
+    return out
+
+
+def _required(error: jsonschema.ValidationError, doc: Document, path: KeyPath, field: str) -> list[Problem]:
+    missing = re.findall(r"'([^']+)' is a required property", error.message)
+    name = _name(path + (missing[0],)) if missing else field
+    where = doc.line_of(path) if path else max(doc.start_line - 1, 1)
+    return [Problem(doc.path, where, f"{name}: required field is missing", field=name)]
+
+
+def _wrong_type(error: jsonschema.ValidationError, doc: Document, path: KeyPath, field: str) -> list[Problem]:
+    expected, value = error.validator_value, error.instance
+    message = f"{field}: expected {_type_words(expected)}, found {describe_value(value)}"
+    raw = doc.plain.get(path)
+    if expected == "string" and raw is not None:
+        kind = "true or false" if isinstance(value, bool) else "a number"
+        message += f"; YAML reads {raw} as {kind}: quote it, {path[-1]}: \"{raw}\""
+    return [Problem(doc.path, doc.line_of(path), message, field=field)]
+
+
+def _not_listed(error: jsonschema.ValidationError, doc: Document, path: KeyPath, field: str) -> list[Problem]:
+    choices = [str(v) for v in error.validator_value]  # type: ignore[union-attr]
+    hint = suggest(str(error.instance), choices)
+    return [Problem(doc.path, doc.line_of(path), f"{field}: {describe_value(error.instance)} is not allowed; "
+                    f"expected one of {', '.join(choices)}{hint}", field=field)]
+
+
+def _wrong_form(error: jsonschema.ValidationError, doc: Document, path: KeyPath, field: str) -> list[Problem]:
+    schema = _schema_of(error)
+    what = schema.get("title") or first_sentence(schema.get("description", "")) or "another form"
+    if schema.get("examples"):
+        what += f", e.g. {schema['examples'][0]}"
+    return [Problem(doc.path, doc.line_of(path), f"{field}: {describe_value(error.instance)} is not valid; "
+                    f"expected {what}", field=field)]
+
+
+def _schema_of(error: jsonschema.ValidationError) -> dict[str, Any]:
+    return error.schema if isinstance(error.schema, dict) else {}
+
+
+_EXPLAIN: dict[str, Callable[[jsonschema.ValidationError, Document, KeyPath, str], list[Problem]]] = {
+    "additionalProperties": _unknown_fields, "required": _required, "type": _wrong_type, "enum": _not_listed,
+    "pattern": _wrong_form, "format": _wrong_form,
+}
 
 
 def describe_value(value: Any) -> str:
@@ -252,7 +294,7 @@ def _type_words(expected: Any) -> str:
     words = {"string": "text (a string)", "integer": "a whole number", "boolean": "true or false",
              "object": "a mapping of fields", "array": "a list", "number": "a number"}
     if isinstance(expected, list):
-        return " or ".join(words.get(e, e) for e in expected)
+        return " or ".join(words.get(e, str(e)) for e in expected)
     return words.get(expected, str(expected))
 
 
@@ -307,7 +349,7 @@ def settings_languages(settings: Document | None, bad: set[str]) -> tuple[str, .
     """The language codes from site.yaml, first the original; () when site.yaml is broken."""
     if settings is None or settings.path in bad:
         return ()
-    return tuple(lang["code"] for lang in settings.data["languages"])
+    return language_codes(settings)
 
 
 def known_units(units: Document | None, bad: set[str]) -> dict[str, Any]:
@@ -447,98 +489,124 @@ def check_responses(loaded: Loaded, languages: tuple[str, ...], units: Mapping[s
 
     `names` gives a language's English name for messages (default: language_name).
     """
-    name_of = names or language_name
     problems: list[Problem] = []
     if not languages:
         return problems
-    original = languages[0]
     by_key: dict[tuple[str, str, str, str], ResponseFile] = {}
-    by_name = {(r.year, r.name_section, r.name_unit, r.lang) for r in loaded.responses}
     for r in loaded.responses:
-        meta = r.meta.data if isinstance(r.meta.data, dict) else {}
         if r.lang not in languages:
             problems.append(Problem(r.path, None,
                 f"language '{r.lang}' in the file name is unknown; expected one of "
                 f"{', '.join(languages)}{suggest_language(r.lang, languages)}", field="language"))
-            continue
-        if r.path in bad:
-            continue
-        section, unit = meta["section"], meta["unit"]
-        unit_ok = not units or unit in units
-        if units and unit not in units:
-            problems.append(Problem(r.path, r.meta.line_of(("unit",)),
-                f"unit '{unit}' is unknown{suggest(unit, units) or '; see content/units.yaml'}", field="unit"))
-        known = sections.get(r.year)
-        if known is None and r.year not in loaded.reports:
-            problems.append(Problem(r.path, None,
-                f"the folder has no report.yaml: content/{r.year}/report.yaml lists the sections", field="section"))
-        elif known is not None and section not in known:
-            problems.append(Problem(r.path, r.meta.line_of(("section",)),
-                f"section '{section}' is not in the {r.year} report (content/{r.year}/report.yaml)"
-                f"{suggest_section(section, known)}", field="section"))
-        elif section != r.name_section:
-            problems.append(Problem(r.path, r.meta.line_of(("section",)),
-                f"section '{section}' does not agree with the file name; rename the file to "
-                f"'{section}-{r.name_unit}.{r.lang}.md' or correct the section", field="section"))
-        if unit_ok and unit != r.name_unit:
-            problems.append(Problem(r.path, r.meta.line_of(("unit",)),
-                f"unit '{unit}' does not agree with the file name; rename the file to "
-                f"'{r.name_section}-{unit}.{r.lang}.md' or correct the unit", field="unit"))
-        key = (r.year, section, unit, r.lang)
-        if key in by_key:
-            problems.append(Problem(r.path, r.meta.line_of(("section",)),
-                f"{by_key[key].path} already answers section {section} for unit '{unit}' in '{r.lang}'",
-                field="section"))
-        by_key[key] = r
+        elif r.path not in bad:
+            problems += _check_place(r, loaded, units, sections, by_key)
+    rules = _Translations(languages, names or language_name, by_key,
+                          {(r.year, r.name_section, r.name_unit, r.lang) for r in loaded.responses}, bad)
     for r in loaded.responses:
-        if r.path in bad or r.lang not in languages:
-            continue
-        meta = r.meta.data
-        if r.lang == original:
-            for name in TRANSLATION_FIELDS:
-                if name in meta:
-                    problems.append(Problem(r.path, r.meta.line_of((name,)),
-                        f"{name}: only translations may have this field ('{r.lang}' is the original language)",
-                        field=name))
-            for lang in languages[1:]:
-                if (r.year, r.name_section, r.name_unit, lang) not in by_name:
-                    problems.append(Problem(r.path, None,
-                        f"no {name_of(lang)} translation yet: the {name_of(lang)} page shows "
-                        f"the {name_of(original)} text until "
-                        f"{r.name.removesuffix(f'.{r.lang}.md')}.{lang}.md exists",
-                        severity="warning"))
-            continue
-        source = by_key.get((r.year, meta["section"], meta["unit"], original))
+        if r.path not in bad and r.lang in languages:
+            problems += rules.check_original(r) if r.lang == languages[0] else rules.check_translation(r)
+    return problems
+
+
+def _check_place(r: ResponseFile, loaded: Loaded, units: Mapping[str, Any], sections: Mapping[str, Mapping[str, int]],
+                 by_key: dict[tuple[str, str, str, str], ResponseFile]) -> list[Problem]:
+    """The response's section and unit exist and agree with its file name; no other file answers the same."""
+    problems = []
+    section, unit = r.meta.data["section"], r.meta.data["unit"]
+    if units and unit not in units:
+        problems.append(Problem(r.path, r.meta.line_of(("unit",)),
+            f"unit '{unit}' is unknown{suggest(unit, units) or '; see content/units.yaml'}", field="unit"))
+    known = sections.get(r.year)
+    if known is None and r.year not in loaded.reports:
+        problems.append(Problem(r.path, None,
+            f"the folder has no report.yaml: content/{r.year}/report.yaml lists the sections", field="section"))
+    elif known is not None and section not in known:
+        problems.append(Problem(r.path, r.meta.line_of(("section",)),
+            f"section '{section}' is not in the {r.year} report (content/{r.year}/report.yaml)"
+            f"{suggest_section(section, known)}", field="section"))
+    elif section != r.name_section:
+        problems.append(Problem(r.path, r.meta.line_of(("section",)),
+            f"section '{section}' does not agree with the file name; rename the file to "
+            f"'{section}-{r.name_unit}.{r.lang}.md' or correct the section", field="section"))
+    if (not units or unit in units) and unit != r.name_unit:
+        problems.append(Problem(r.path, r.meta.line_of(("unit",)),
+            f"unit '{unit}' does not agree with the file name; rename the file to "
+            f"'{r.name_section}-{unit}.{r.lang}.md' or correct the unit", field="unit"))
+    key = (r.year, section, unit, r.lang)
+    if key in by_key:
+        problems.append(Problem(r.path, r.meta.line_of(("section",)),
+            f"{by_key[key].path} already answers section {section} for unit '{unit}' in '{r.lang}'",
+            field="section"))
+    by_key[key] = r
+    return problems
+
+
+@dataclass(frozen=True)
+class _Translations:
+    """The rules between an original and its translations."""
+
+    languages: tuple[str, ...]
+    name_of: Callable[[str], str]
+    by_key: Mapping[tuple[str, str, str, str], ResponseFile]
+    """Every valid response by (year, section, unit, language) of its front matter."""
+    by_name: set[tuple[str, str, str, str]]
+    """(year, section, unit, language) of every file name."""
+    bad: set[str]
+
+    def check_original(self, r: ResponseFile) -> list[Problem]:
+        """No translation fields on an original; a warning for each translation it lacks."""
+        problems = []
+        for name in TRANSLATION_FIELDS:
+            if name in r.meta.data:
+                problems.append(Problem(r.path, r.meta.line_of((name,)),
+                    f"{name}: only translations may have this field ('{r.lang}' is the original language)",
+                    field=name))
+        original = self.name_of(r.lang)
+        for lang in self.languages[1:]:
+            if (r.year, r.name_section, r.name_unit, lang) not in self.by_name:
+                problems.append(Problem(r.path, None,
+                    f"no {self.name_of(lang)} translation yet: the {self.name_of(lang)} page shows "
+                    f"the {original} text until {r.name.removesuffix(f'.{r.lang}.md')}.{lang}.md exists",
+                    severity="warning"))
+        return problems
+
+    def check_translation(self, r: ResponseFile) -> list[Problem]:
+        """A translation names its original, records its digest, and is no more published than it."""
+        meta, original = r.meta.data, self.languages[0]
+        source = self.by_key.get((r.year, meta["section"], meta["unit"], original))
         expected = f"{meta['section']}-{meta['unit']}.{original}.md"
         if source is None:
-            if (r.year, r.name_section, r.name_unit, original) not in by_name:
-                problems.append(Problem(r.path, None,
-                    f"this translation has no original: content/{r.year}/{expected} is missing"))
-            continue  # else the original has errors of its own, reported there
-        if meta.get("translation_of") != expected:
-            if "translation_of" not in meta:
-                problems.append(Problem(r.path, max(r.meta.start_line - 1, 1),
-                    f"translation_of: required field is missing; add translation_of: {expected}",
-                    field="translation_of"))
-            else:
-                problems.append(Problem(r.path, r.meta.line_of(("translation_of",)),
-                    f"translation_of: expected '{expected}' (the original beside this file), "
-                    f"found '{meta['translation_of']}'", field="translation_of"))
+            if (r.year, r.name_section, r.name_unit, original) in self.by_name:
+                return []  # the original has errors of its own, reported there
+            return [Problem(r.path, None, f"this translation has no original: content/{r.year}/{expected} is missing")]
+        problems = self._names_original(r, expected)
         recorded = meta.get("source_digest")
         command = f"python build.py translated {r.path}"
         if recorded is None:
             problems.append(Problem(r.path, r.meta.line_of(("translation_of",)),
-                f"source_digest: no digest of the {name_of(original)} original is recorded; "
-                f"once the translation is done, run '{command}'", field="source_digest",
-                severity="warning"))
+                f"source_digest: no digest of the {self.name_of(original)} original is recorded; "
+                f"once the translation is done, run '{command}'", field="source_digest", severity="warning"))
         elif recorded != source.digest:
             problems.append(Problem(r.path, r.meta.line_of(("source_digest",)),
-                f"the {name_of(original)} original has changed since this translation; "
+                f"the {self.name_of(original)} original has changed since this translation; "
                 f"update it, then run '{command}'", field="source_digest", severity="warning"))
-        if not meta.get("draft") and _meta(source).get("draft") and source.path not in bad:
+        if not r.draft and source.draft and source.path not in self.bad:
             problems.append(Problem(r.path, None,
                 f"the original {source.name} is a draft, so this translation cannot be published"))
-    return problems
+        return problems
+
+    @staticmethod
+    def _names_original(r: ResponseFile, expected: str) -> list[Problem]:
+        found = r.meta.data.get("translation_of")
+        if found == expected:
+            return []
+        if found is None:
+            return [Problem(r.path, max(r.meta.start_line - 1, 1),
+                f"translation_of: required field is missing; add translation_of: {expected}",
+                field="translation_of")]
+        return [Problem(r.path, r.meta.line_of(("translation_of",)),
+            f"translation_of: expected '{expected}' (the original beside this file), found '{found}'",
+            field="translation_of")]
 
 
 def _remembered_names(cache: Cache) -> Callable[[str], str]:
@@ -578,8 +646,6 @@ _RAW_HTML = re.compile(r"<(?:[A-Za-z][A-Za-z0-9-]*(?=[\s/>])|/[A-Za-z]|!--|![A-Z
 _AUTOLINK = re.compile(r"<([A-Za-z][A-Za-z0-9+.-]{1,31}:[^<>\s]*)>")
 _INLINE_LINK = re.compile(r"(!?)\[(?:[^\[\]]|\[[^\[\]]*\])*\]\(\s*<?([^()\s>]*(?:\([^()\s]*\)[^()\s>]*)*)")
 _REF_DEF = re.compile(r"^ {0,3}\[[^\]]+\]:\s*<?(\S*?)>?(?:\s|$)", re.M)
-_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*):")
-ALLOWED_SCHEMES = ("http", "https", "mailto", "tel")
 
 
 def check_body(r: ResponseFile) -> tuple[list[Problem], list[Link]]:
@@ -591,15 +657,15 @@ def check_body(r: ResponseFile) -> tuple[list[Problem], list[Link]]:
     to other responses (checked across files later).
     """
     problems: list[Problem] = []
-    links: list[Link] = []
+    found_links: list[Link] = []
     if not r.body.strip():
-        return [Problem(r.path, r.body_line, "the response has no text after the front matter")], links
+        return [Problem(r.path, r.body_line, "the response has no text after the front matter")], found_links
     fenced = in_list = False
     block: list[tuple[int, str]] = []
 
     def flush() -> None:
         if block:
-            _check_block(r, block, problems, links)
+            _check_block(r, block, problems, found_links)
             block.clear()
 
     for offset, raw_line in enumerate(r.body.split("\n")):
@@ -626,13 +692,14 @@ def check_body(r: ResponseFile) -> tuple[list[Problem], list[Link]]:
         # What a quote or list marker leaves: the text Markdown will read.
         block.append((line_no, _BLOCK_PREFIX.sub("", raw_line)))
     flush()
-    return problems, links
+    return problems, found_links
 
 
 _BLOCK_PREFIX = re.compile(r"^[ \t]*(?:>[ \t]?)*[ \t]*")
 
 
-def _check_block(r: ResponseFile, block: list[tuple[int, str]], problems: list[Problem], links: list[Link]) -> None:
+def _check_block(r: ResponseFile, block: list[tuple[int, str]], problems: list[Problem],
+                 found_links: list[Link]) -> None:
     """One paragraph (or list item, or quote) as a whole: tags and links may span its lines."""
     starts, text = [], ""
     for _, line in block:
@@ -653,13 +720,33 @@ def _check_block(r: ResponseFile, block: list[tuple[int, str]], problems: list[P
         return
     # Code spans are shown as written: blank them out, keeping positions.
     text = _CODE_SPAN.sub(lambda m: " " * len(m.group(0)), text) if "`" in text else text
-    if "<" in text:
-        without_autolinks = _AUTOLINK.sub(lambda m: " " * len(m.group(0)), text)
-        for html in _RAW_HTML.finditer(without_autolinks):
-            problems.append(Problem(r.path, line_at(html.start()),
-                f"raw HTML ('{without_autolinks[html.start():html.start() + 12].split('>')[0].strip()}…') is not "
-                "allowed; write Markdown (to show a '<', write '\\<')"))
-            break
+    problems += _raw_html(r, text, line_at)
+    for line_no, line in block:
+        if "{" in line:
+            problems += _check_attributes(r, line_no, line)
+    for (is_image, url), line_no in _urls(text, line_at).items():
+        problem, target = _check_url(r, line_no, url, is_image)
+        if problem:
+            problems.append(problem)
+        elif target:
+            found_links.append((line_no, url, target))
+
+
+def _raw_html(r: ResponseFile, text: str, line_at: Callable[[int], int]) -> list[Problem]:
+    """The first raw HTML tag of a paragraph (an autolink such as <https://…> is not one)."""
+    if "<" not in text:
+        return []
+    without_autolinks = _AUTOLINK.sub(lambda m: " " * len(m.group(0)), text)
+    html = _RAW_HTML.search(without_autolinks)
+    if html is None:
+        return []
+    return [Problem(r.path, line_at(html.start()),
+        f"raw HTML ('{without_autolinks[html.start():html.start() + 12].split('>')[0].strip()}…') is not "
+        "allowed; write Markdown (to show a '<', write '\\<')")]
+
+
+def _urls(text: str, line_at: Callable[[int], int]) -> dict[tuple[bool, str], int]:
+    """(is an image, the URL) → its line, once each: '[x](<url>)' matches two patterns."""
     found: dict[tuple[bool, str], int] = {}
     if "](" in text:
         for m in _INLINE_LINK.finditer(text):
@@ -670,16 +757,7 @@ def _check_block(r: ResponseFile, block: list[tuple[int, str]], problems: list[P
     if "]:" in text:
         for m in _REF_DEF.finditer(text):
             found.setdefault((False, m.group(1)), line_at(m.start()))
-    if "{" in text:
-        for line_no, line in block:
-            if "{" in line:
-                problems += _check_attributes(r, line_no, line)
-    for (is_image, url), line_no in found.items():  # once each: '[x](<url>)' matches two patterns
-        problem, target = _check_url(r, line_no, url, is_image)
-        if problem:
-            problems.append(problem)
-        elif target:
-            links.append((line_no, url, target))
+    return found
 
 
 _ATTR_LIST = re.compile(r"\{:?[ ]*([^}\n]*?)[ ]*\}")
@@ -691,7 +769,7 @@ def _check_attributes(r: ResponseFile, line_no: int, line: str) -> list[Problem]
     problems = []
     for match in _ATTR_LIST.finditer(line):
         inner = match.group(1)
-        if not inner or not re.match(r"[#.:A-Za-z_]", inner) or ("=" not in inner and not inner[0] in "#."):
+        if not inner or not re.match(r"[#.:A-Za-z_]", inner) or ("=" not in inner and inner[0] not in "#."):
             continue  # ordinary text in braces, which attr_list leaves alone
         for token in inner.split():
             if not _ALLOWED_ATTR.fullmatch(token):
@@ -711,56 +789,42 @@ def _nesting(line: str) -> int:
 def _check_url(r: ResponseFile, line_no: int, url: str, is_image: bool) -> tuple[Problem | None, str | None]:
     """A problem with one URL, or the content path of the response it links to."""
     what = "image" if is_image else "link"
-    scheme = _SCHEME.match(url)
-    if scheme:
-        if scheme.group(1).lower() not in ALLOWED_SCHEMES:
+    scheme = links.scheme(url)
+    if scheme is not None:
+        if scheme not in links.ALLOWED_SCHEMES:
             return Problem(r.path, line_no,
-                f"{what} '{_short(url)}': the scheme '{scheme.group(1)}:' is not allowed; "
-                f"use {', '.join(s + ':' for s in ALLOWED_SCHEMES)}"), None
+                f"{what} '{_short(url)}': the scheme '{url.split(':', 1)[0]}:' is not allowed; "
+                f"use {', '.join(s + ':' for s in links.ALLOWED_SCHEMES)}"), None
         return None, None
     if not url or url.startswith("#"):
         return None, None
-    target_path = url.split("#", 1)[0]
-    if not target_path.endswith(".md") or is_image:
+    if not url.split("#", 1)[0].endswith(".md") or is_image:
         return Problem(r.path, line_no,
             f"{what} '{_short(url)}': only links to other responses (e.g. 2.4-konsernihallinto.fi.md) "
             "or full http(s), mailto and tel addresses are allowed"), None
-    # The site rewrites links relative to content/<year>/: the target must be a
-    # response of some year, written from there (x.md, ./x.md, ../2023/x.md).
-    inside = posixpath.normpath(posixpath.join(r.year, target_path)).split("/")
-    if len(inside) != 2 or not inside[0].isdigit():
+    target = links.resolve(r.year, url)
+    if target is None:
         return Problem(r.path, line_no,
             f"{what} '{_short(url)}': write links to responses as the file name (2.4-konsernihallinto.fi.md) "
             "or, for another year, ../2023/2.4-konsernihallinto.fi.md"), None
-    return None, f"content/{inside[0]}/{inside[1]}"
+    return None, f"content/{target[0]}/{target[1]}"
 
 
 def _short(url: str, limit: int = 60) -> str:
     return url if len(url) <= limit else url[: limit - 1] + "…"
 
 
-def check_links(loaded: Loaded, links: Mapping[str, list[Link]]) -> list[Problem]:
+def check_links(loaded: Loaded, found: Mapping[str, list[Link]]) -> list[Problem]:
     """Links between responses lead to files that exist and will be published."""
     by_path = {r.path: r for r in loaded.responses}
     problems = []
     for r in loaded.responses:
-        for line_no, url, resolved in links.get(r.path, ()):
+        for line_no, url, resolved in found.get(r.path, ()):
             target = by_path.get(resolved)
-            year = resolved.split("/")[1]
             if resolved not in loaded.paths:
                 problems.append(Problem(r.path, line_no, f"link '{url}': there is no response file {resolved}"))
-                continue
-            if target is not None:
-                draft = bool(_meta(target).get("draft"))
-            elif year in loaded.skipped:  # not read this time (see Loaded.skipped)
-                draft = resolved in loaded.skipped[year]
-            else:
-                continue  # the file exists but has problems of its own, reported there
-            if draft and not _meta(r).get("draft"):
+            elif target is not None and target.draft and not r.draft:
+                # (a target with problems of its own is reported there)
                 problems.append(Problem(r.path, line_no,
                     f"link '{url}': {resolved} is a draft and will not be published"))
     return problems
-
-
-def _meta(r: ResponseFile) -> Mapping[str, Any]:
-    return r.meta.data if isinstance(r.meta.data, dict) else {}

@@ -15,35 +15,38 @@ Files whose bytes did not change are hard-linked from the published tree
 rather than written again: their mtimes stay, which keeps deploys and rsync
 cheap. Trees share files only by hard link and a file is always replaced,
 never written into, so no build ever changes a byte of the published tree.
+
+All of it happens inside the command: `publish` prepares the new tree (from
+the spare, or a hard-linked copy of the published tree when there is none
+yet), adds the pages, keeps the unchanged ones, prunes, swaps and removes what
+is no longer needed, before it returns.
 """
 
 from __future__ import annotations
 
 import errno
 import fcntl
+import itertools
 import json
 import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from .cache import digest
-
+from .errors import Problem
 
 BUILDS_DIR = ".builds"
 TMP_PREFIX = "tmp-"
 TRASH_PREFIX = "old-"
 SPARE = "spare"
-SPARE_PARTIAL = "spare.partial"
-"""The spare while it is being copied (see prepare_spare)."""
 MANIFEST_SUFFIX = ".files.json"
 UNKNOWN = ""
-"""The version of a file whose bytes no build recorded (rewritten in place by the preview)."""
+"""The version of a file whose bytes no build recorded (a folder another tool wrote, the search index)."""
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,10 @@ class WriteStats:
     kept: int
     """Files identical to the previous build, linked or left in place, not rewritten."""
     tree: Path
+    problems: list[Problem] = field(default_factory=list)
+    """Pages that could not be made: then nothing was published."""
+    index_seconds: float | None = None
+    """How long the search index took, when one was made."""
 
 
 def builds_dir(site: Path) -> Path:
@@ -92,6 +99,80 @@ def current_tree(site: Path) -> Path | None:
 def version_of(data: bytes) -> str:
     """The version of a file known only by its bytes."""
     return digest(data)
+
+
+# -- publishing -----------------------------------------------------------------------------------
+
+
+def holding(site: Path) -> Callable[[str, str], bool]:
+    """Whether the published tree holds a file in a version (its manifest says so, and the file is
+    there: one may delete files by hand): what need not be rendered again."""
+    tree = current_tree(site)
+    files = read_manifest(tree) or {}
+
+    def holds(path: str, version: str) -> bool:
+        return files.get(path) == version != UNKNOWN and tree is not None and os.path.lexists(tree / path)
+    return holds
+
+
+def publish(site: Path, files: Mapping[str, str], pages: Iterable[Page | Problem],
+            index: Callable[[Path], float] | None = None) -> WriteStats:
+    """Make `files` (path → version) the site, atomically: write `pages`, keep the other files from
+    the published tree, prune the rest, build the search index (`index`), swap, clean up.
+
+    `pages` hold the bytes of the files the published tree lacks (see `holding`). When
+    there are none and the tree holds exactly `files`, it stays as it is, not even
+    relinked. A Problem among the pages means nothing is published.
+    """
+    folders = [f"{INDEX_FOLDER}/"] if index is not None else []
+    with build_lock(site):
+        pending = iter(pages)
+        first = next(pending, None)
+        current = current_tree(site)
+        if first is None and _holds_exactly(current, files, folders):
+            assert current is not None
+            return WriteStats(0, len(files), current)
+        draft = begin(site, reuse=True)
+        try:
+            problems = _fill(draft, files, [first] if first is not None else [], pending)
+            if problems:
+                abandon_failed(draft)
+                return WriteStats(0, 0, current or draft.tmp, problems)
+            seconds = index(draft.tmp) if index is not None else None
+            for folder in folders:
+                add_folder(draft, folder)
+            prune(draft, [*files, *folders])
+        except BaseException:
+            abandon_failed(draft)
+            raise
+        stats = commit(draft)
+    return WriteStats(stats.written, stats.kept, stats.tree, index_seconds=seconds)
+
+
+INDEX_FOLDER = "pagefind"
+"""Where the search index writes its files (see search.py): recorded as one folder."""
+
+
+def _fill(draft: Draft, files: Mapping[str, str], first: list[Page | Problem],
+          pending: Iterator[Page | Problem]) -> list[Problem]:
+    """Put the new pages, then keep every other file from the published tree; stop at the first
+    page that could not be made (a template mistake would repeat on every page like it)."""
+    done: set[str] = set()
+    for item in itertools.chain(first, pending):
+        if isinstance(item, Problem):
+            return [item]
+        put(draft, item, files[item.path])
+        done.add(item.path)
+    lost = [path for path, version in files.items() if path not in done and not keep(draft, path, version)]
+    return [Problem(path, None, "this page left the published site during the build "
+                    "(another build at the same time?); build again") for path in lost]
+
+
+def _holds_exactly(tree: Path | None, files: Mapping[str, str], folders: list[str]) -> bool:
+    """The tree's manifest lists exactly these files in these versions, and these folders."""
+    held = read_manifest(tree)
+    return (held is not None and {path for path in held if path.endswith("/")} == set(folders)
+            and {path: v for path, v in held.items() if not path.endswith("/")} == dict(files))
 
 
 # -- manifests ------------------------------------------------------------------------------------
@@ -280,11 +361,10 @@ def _remove_empty_parents(draft: Draft, folder: Path) -> None:
         folder = folder.parent
 
 
-def commit(draft: Draft, background: bool = False) -> WriteStats:
+def commit(draft: Draft) -> WriteStats:
     """Swap the finished tree in for site/ with one atomic rename; the old tree becomes the spare.
 
-    An old tree without a manifest is deleted instead; with `background`, by a
-    detached process, so that the build does not wait for thousands of unlinks.
+    An old tree without a manifest is deleted instead (a spare must say what it holds).
     """
     final = draft.builds / f"site-{draft.number}"
     _write_manifest(final, draft.files)  # before the tree: a published tree always has its record
@@ -296,104 +376,21 @@ def commit(draft: Draft, background: bool = False) -> WriteStats:
         if draft.previous_files and old_manifest.is_file():
             spare = draft.builds / SPARE
             if spare.exists():  # a draft that did not reuse it (write_site): the newer tree wins
-                _discard(spare, f"{TRASH_PREFIX}{SPARE}-{draft.number}", background)
+                _discard(spare, f"{TRASH_PREFIX}{SPARE}-{draft.number}")
             old.rename(spare)
             old_manifest.rename(manifest_path(spare))
         else:
-            _discard(old, f"{TRASH_PREFIX}{draft.number}", background)
+            _discard(old, f"{TRASH_PREFIX}{draft.number}")
     return WriteStats(draft.written, draft.kept, final)
 
 
-def _discard(tree: Path, trash_name: str, background: bool) -> None:
-    """Drop a tree and its manifest: renamed aside at once (clean_stale knows the name), deleted after."""
+def _discard(tree: Path, trash_name: str) -> None:
+    """Drop a tree and its manifest: renamed aside at once (a build killed while deleting leaves
+    a name clean_stale knows), then deleted."""
     manifest_path(tree).unlink(missing_ok=True)
     trash = tree.with_name(trash_name)
     tree.rename(trash)
-    remove_tree(trash, background)
-
-
-def prepare_spare(site: Path) -> None:
-    """When no spare exists (after a first build), make one in a detached process.
-
-    It waits for this build's lock, then copies the published tree with hard links
-    (`cp -al`), so that the next build brings a spare up to date instead of paying
-    for the copy itself. Nobody waits for it; a build that starts before it is done
-    waits for the lock, and one that finds a half-made copy removes it.
-    """
-    builds = builds_dir(site)
-    if (builds / SPARE).exists() or not shutil.which("cp"):
-        return
-    detached(_copy_spare, site)
-
-
-def _copy_spare(site: Path) -> None:
-    with build_lock(site):
-        builds = builds_dir(site)
-        tree, spare, partial = current_tree(site), builds / SPARE, builds / SPARE_PARTIAL
-        files = read_manifest(tree)
-        if tree is None or files is None or spare.exists():
-            return
-        shutil.rmtree(partial, ignore_errors=True)
-        if subprocess.run(["cp", "-al", str(tree), str(partial)], capture_output=True).returncode != 0:
-            shutil.rmtree(partial, ignore_errors=True)
-            return
-        partial.rename(spare)
-        _write_manifest(spare, files)  # last: a spare without its manifest is never trusted
-
-
-def replace_in_place(site: Path, pages: Iterable[Page]) -> None:
-    """Replace files of the published tree one by one (the preview's quick path and status file).
-
-    Each file is a new one renamed over the old (trees sharing the old by hard
-    link keep it); the manifest marks it unknown, so no build trusts it later.
-    """
-    tree = current_tree(site)
-    if tree is None:
-        return
-    pages = list(pages)
-    files = read_manifest(tree)
-    if files is not None:  # first: a rewrite cut short must not leave a file its manifest vouches for
-        _write_manifest(tree, files | {page.path: UNKNOWN for page in pages})
-    for page in pages:
-        target = tree / page.path
-        # Written outside the tree, so that an interrupted rewrite leaves nothing in it.
-        tmp = builds_dir(site) / f".replace-{os.getpid()}.tmp"
-        tmp.write_bytes(page.data)
-        os.replace(tmp, target)
-
-
-def remove_tree(path: Path, background: bool) -> None:
-    """Delete a tree now, or in a detached process (POSIX) that nobody waits for."""
-    if not (background and detached(shutil.rmtree, path, ignore_errors=True)):
-        shutil.rmtree(path, ignore_errors=True)
-
-
-def detached(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> bool:
-    """Run fn in a detached grandchild process; False where processes cannot be forked.
-
-    The grandchild keeps none of our file descriptors: not the build lock (a
-    build killed now must not leave its lock held by a helper), and not the
-    pipes of whoever started the build (who would otherwise wait for it).
-    """
-    if not hasattr(os, "fork"):
-        return False
-    pid = os.fork()
-    if pid == 0:  # child: fork again so that the grandchild is not our zombie
-        try:
-            if os.fork() == 0:
-                os.setsid()
-                null = os.open(os.devnull, os.O_RDWR)
-                for fd in (0, 1, 2):
-                    os.dup2(null, fd)
-                os.closerange(3, 65536)
-                try:
-                    fn(*args, **kwargs)
-                except BaseException:  # noqa: BLE001 (nobody is listening; the next build copes)
-                    pass
-        finally:
-            os._exit(0)
-    os.waitpid(pid, 0)
-    return True
+    shutil.rmtree(trash, ignore_errors=True)
 
 
 def abandon_failed(draft: Draft) -> None:
@@ -450,7 +447,7 @@ def clean_stale(builds: Path, keep: list[Path]) -> None:
     """Remove what killed builds left: every tree but the published one and a recorded spare."""
     for p in builds.iterdir():
         if p.is_dir() and p not in keep and (p.name.startswith((TMP_PREFIX, TRASH_PREFIX, "site-"))
-                                             or p.name in (SPARE, SPARE_PARTIAL)):
+                                             or p.name == SPARE):
             shutil.rmtree(p, ignore_errors=True)
         elif p.name.endswith(MANIFEST_SUFFIX) and p.with_name(p.name[: -len(MANIFEST_SUFFIX)]) not in keep:
             p.unlink(missing_ok=True)

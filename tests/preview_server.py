@@ -7,8 +7,8 @@ import json
 import os
 import socket
 import subprocess
-import threading
 import sys
+import threading
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -48,7 +48,7 @@ def preview(root: Path) -> Iterator[str]:
                 break
             except OSError:
                 if proc.poll() is not None or time.monotonic() > deadline:
-                    raise AssertionError(f"the preview server did not start: {log_path.read_text()}")
+                    raise AssertionError(f"the preview server did not start: {log_path.read_text()}") from None
                 time.sleep(0.1)
         yield base
     finally:

@@ -8,8 +8,8 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import ROOT, SiteDir
+
 from sitegen import cli, pipeline
 from sitegen.load import body_digest
 

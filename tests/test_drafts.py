@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from conftest import SiteDir
+
 from sitegen import pipeline
 
 DRAFT = "content/2021/1.1.1-tilapalvelut-liikelaitos.fi.md"

@@ -10,10 +10,8 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-
-from htmlcheck import broken_links, parse
-
 from conftest import ROOT, SiteDir
+from htmlcheck import broken_links, parse
 
 SOURCE = ROOT.parent / "shared" / "source" / "vastaukset-arviointikertomus-2022.txt"
 ANSWERED = ["1.2", "1.3", "1.3.1", "1.3.2", "1.3.3", "2.1", "2.3", "2.4", "2.5", "2.6",

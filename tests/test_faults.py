@@ -21,9 +21,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from babel.dates import format_date
-
 from conftest import ROOT, copy_site
 from htmlcheck import broken_links, parse
+
 from sitegen import pipeline, search, write
 
 BUILD = [sys.executable, str(ROOT / "build.py"), "build"]
@@ -232,7 +232,7 @@ def missing_assets(site: Path, published: bool = True) -> list[str]:
                 problems.append(f"{css.relative_to(site)}: {url}")
     if published:
         for page in site.rglob("*.html"):
-            for tag, attrs in parse(page).tags:
+            for _tag, attrs in parse(page).tags:
                 bundle = attrs.get("data-bundle")
                 if bundle and not Path(normpath(str(page.parent / bundle))).is_file():
                     problems.append(f"{page.relative_to(site)}: data-bundle {bundle}")

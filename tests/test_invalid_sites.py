@@ -7,7 +7,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from conftest import SITES, SiteDir
 
 CASES = sorted(p.name for p in (SITES / "invalid").iterdir() if p.is_dir())
@@ -27,12 +26,14 @@ def test_invalid_site_reports_exact_errors(case: str, minimal: SiteDir) -> None:
 @pytest.mark.parametrize("case", CASES)
 def test_invalid_site_build_leaves_previous_site(case: str, minimal: SiteDir) -> None:
     assert minimal.run("build").code == 0
-    before = {p.relative_to(minimal.root / "site"): p.read_bytes() for p in (minimal.root / "site").rglob("*") if p.is_file()}
+    before = {p.relative_to(minimal.root / "site"): p.read_bytes()
+              for p in (minimal.root / "site").rglob("*") if p.is_file()}
     shutil.copytree(SITES / "invalid" / case / "content", minimal.root / "content", dirs_exist_ok=True)
     run = minimal.run("build")
     assert run.code == 1
     assert run.err.strip().splitlines()[-1].endswith("site/ was left as it was.")
-    after = {p.relative_to(minimal.root / "site"): p.read_bytes() for p in (minimal.root / "site").rglob("*") if p.is_file()}
+    after = {p.relative_to(minimal.root / "site"): p.read_bytes()
+             for p in (minimal.root / "site").rglob("*") if p.is_file()}
     assert after == before
 
 

@@ -9,10 +9,10 @@ import unicodedata
 from pathlib import Path
 
 import pytest
+from conftest import SiteDir
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from conftest import SiteDir
 from sitegen import load as load_module
 from sitegen.cache import Cache
 from sitegen.load import MAX_FILE_BYTES, ResponseFile, load, parse_yaml, split_front_matter

@@ -8,16 +8,17 @@ from html.parser import HTMLParser
 
 import markdown
 import pytest
+from conftest import ROOT, SiteDir
+from htmlcheck import broken_links
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from markdown.treeprocessors import InlineProcessor
 
-from conftest import ROOT, SiteDir
-from htmlcheck import broken_links
+from sitegen.cache import Cache
 from sitegen.load import load
 from sitegen.markup import make_converter, sanitize, to_html
 from sitegen.model import build_model
-from sitegen.render import render_site
+from sitegen.render import Page, render
 
 
 def hrefs(html: str) -> list[str]:
@@ -165,8 +166,9 @@ def test_pages_stay_clean_even_when_validation_is_bypassed(minimal: SiteDir) -> 
     path = "content/2021/2.2-tilapalvelut-liikelaitos.fi.md"
     minimal.write(path, minimal.read(path) + "\n" + "\n\n".join(HOSTILE) + "\n")
     site = build_model(load(minimal.root))  # no validate(): model and render must not rely on it
-    pages = {p.path: p.data.decode() for p in render_site(site, ROOT / "templates", minimal.root)
-             if p.path.endswith(".html")}
+    output = render(site, ROOT / "templates", minimal.root, Cache.disabled())
+    assert output.problems == []
+    pages = {p.path: p.data.decode() for p in output.pages if isinstance(p, Page) and p.path.endswith(".html")}
     for lang in ("fi", "sv"):
         html = pages[f"{lang}/2021/2.2/index.html"]
         body = html[html.index('id="tilapalvelut-liikelaitos"'):html.index("</main>")]

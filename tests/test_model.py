@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-
 from conftest import ROOT, SiteDir
+
 from sitegen.errors import errors
 from sitegen.load import load
 from sitegen.model import Report, Section, Site, Translation, Unit, build_model

@@ -9,8 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT
+
 from sitegen import cli, parallel
 
 sys.path.insert(0, str(ROOT / "bench"))

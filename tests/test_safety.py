@@ -17,10 +17,10 @@ from pathlib import Path
 
 import pytest
 import yaml
+from conftest import ROOT, SiteDir, copy_site
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from conftest import ROOT, SiteDir, copy_site
 from sitegen import cli, validate
 from sitegen.markup import to_html
 
@@ -220,7 +220,7 @@ def test_an_empty_content_folder_is_reported_not_built(minimal: SiteDir) -> None
 def test_an_alias_bomb_is_refused_at_once(minimal: SiteDir, where: str) -> None:
     """Nine levels of nine aliases would expand to 9**9 strings; check refuses it in moments, not hours."""
     lines = ['a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
-    for prev, name in zip("abcdefgh", "bcdefghi"):
+    for prev, name in zip("abcdefgh", "bcdefghi", strict=True):
         lines.append(f"{name}: &{name} [" + ", ".join([f"*{prev}"] * 9) + "]")
     bomb = "\n".join(lines) + "\n"
     text = minimal.read(where)

@@ -35,7 +35,8 @@ def test_an_invalid_edit_shows_the_errors_over_the_last_good_site_until_fixed(mi
             listener.wait_for_reload()
             status = json.loads(get(base + "_preview/status.json"))
             assert [line for line in status["problems"] if ": error: " in line] == [
-                f"{FILE}:3: error: unit 'tilapalvelut-liikalaitos' is unknown; did you mean 'tilapalvelut-liikelaitos'?"]
+                f"{FILE}:3: error: unit 'tilapalvelut-liikalaitos' is unknown; "
+                "did you mean 'tilapalvelut-liikelaitos'?"]
             html = get(page)
             assert "Tilat ovat kunnossa." in html and "Uusi teksti." not in html  # the last good page
             assert "_preview/overlay.js" in html

@@ -5,11 +5,10 @@ from __future__ import annotations
 import jsonschema
 import pytest
 import yaml
-
 from conftest import ROOT, SiteDir
+
 from sitegen.errors import Problem, sort
-from sitegen.load import load
-from sitegen.load import body_digest
+from sitegen.load import body_digest, load
 from sitegen.validate import load_schema, suggest, validate
 
 SCHEMA = ROOT / "schema.yaml"

@@ -15,7 +15,6 @@ from typing import Any
 
 import pytest
 import yaml
-
 from conftest import ROOT, copy_site
 
 WORKFLOWS = ROOT / ".github" / "workflows"

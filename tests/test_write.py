@@ -11,8 +11,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT, SiteDir
+
 from sitegen import cli, pipeline, write
 from sitegen.render import Page
 from sitegen.write import write_site
@@ -250,21 +250,6 @@ def test_a_spare_without_its_manifest_is_not_trusted(tmp_path: Path) -> None:
     assert not spare.exists() or "stray.html" not in contents(spare)
 
 
-def test_files_replaced_in_place_are_never_trusted_again(tmp_path: Path) -> None:
-    """The preview's quick path rewrites pages of the published tree; their versions become unknown,
-    so a later build that wants the old version back writes it rather than keeping the edited file."""
-    site = tmp_path / "site"
-    v = {"index.html": ("k1", "home"), "a/index.html": ("a1", "a")}
-    build_with(site, v)
-    build_with(site, v)
-    with write.build_lock(site):
-        write.replace_in_place(site, [Page("a/index.html", b"a, edited in place")])
-    assert write.read_manifest(site.resolve())["a/index.html"] == write.UNKNOWN
-    build_with(site, {**v, "index.html": ("k2", "home two")})  # the spare becomes the tree edited in place
-    build_with(site, v)  # and is reused now: its a/index.html must not pass for version a1
-    assert contents(site) == {"index.html": b"home", "a/index.html": b"a"}
-
-
 def test_a_build_killed_while_updating_the_spare_leaves_the_site_and_the_next_build_recovers(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     site = tmp_path / "site"
@@ -288,24 +273,62 @@ def test_a_build_killed_while_updating_the_spare_leaves_the_site_and_the_next_bu
     assert trees(tmp_path) == [site.resolve()]
 
 
-def test_after_a_first_build_a_spare_is_copied_in_the_background_for_the_next(minimal: SiteDir,
-                                                                             monkeypatch: pytest.MonkeyPatch) -> None:
-    import time
-
+def test_the_second_build_makes_the_spare_within_the_command_and_the_third_reuses_it(
+        minimal: SiteDir, monkeypatch: pytest.MonkeyPatch) -> None:
     project = pipeline.Project.at(minimal.root)
-    assert pipeline.build(project).written is not None
-    spare = write.builds_dir(project.site) / write.SPARE
-    deadline = time.monotonic() + 20
-    while write.read_manifest(spare) is None and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert write.read_manifest(spare) == write.read_manifest(project.site.resolve())
-    assert contents(spare) == contents(project.site)
     began = []
     real_begin = write.begin
     monkeypatch.setattr(write, "begin", lambda *a, **k: began.append(real_begin(*a, **k)) or began[-1])
-    minimal.write(ORIGINAL, minimal.read(ORIGINAL).replace("tasapainossa", "nyt tasapainossa"))
-    assert pipeline.build(project).written is not None
-    assert [draft.reused for draft in began] == ["spare"]
+    for step in range(3):
+        minimal.write(ORIGINAL, minimal.read(ORIGINAL).replace("tasapainossa", f"tasapainossa {step}"))
+        assert pipeline.build(project).written is not None
+    assert [draft.reused for draft in began] == ["new", "clone", "spare"]
+    spare = write.builds_dir(project.site) / write.SPARE
+    assert write.read_manifest(spare) is not None  # the tree before the last, recorded
+
+
+def test_no_process_outlives_a_build_and_its_outputs_can_be_removed_at_once(minimal: SiteDir,
+                                                                           tmp_path: Path) -> None:
+    """What `make clean` does right after a build: nothing may still be writing (no detached helper).
+
+    A slow `cp` stands in for a large site, so that a helper copying trees would still be at work."""
+    import subprocess
+    import sys
+
+    slow = tmp_path / "bin"
+    slow.mkdir()
+    (slow / "cp").write_text(f'#!/bin/sh\nsleep 1\nexec {shutil.which("cp")} "$@"\n')
+    (slow / "cp").chmod(0o755)
+    env = {**os.environ, "PATH": f"{slow}{os.pathsep}{os.environ['PATH']}", "SITEGEN_SEARCH": "0"}
+    for _ in range(2):  # the first build, and the one that makes the spare
+        minimal.write(ORIGINAL, minimal.read(ORIGINAL) + "\nLisäys.\n")
+        build = subprocess.run([sys.executable, str(ROOT / "build.py"), "build", "--root", str(minimal.root)],
+                               env=env, capture_output=True, timeout=120, check=False)
+        assert build.returncode == 0, build.stderr
+        assert processes_using(minimal.root) == []
+    for name in ("site", ".builds", ".cache"):
+        path = minimal.root / name
+        path.unlink() if path.is_symlink() else shutil.rmtree(path)  # no "Directory not empty"
+    assert not (minimal.root / ".builds").exists()
+
+
+def processes_using(root: Path) -> list[int]:
+    """The processes other than this one with a file under `root` open or `root` in their command line
+    (a detached helper starts a session of its own, so its session says nothing)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) == os.getpid():
+            continue
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as handle:
+                uses = str(root).encode() in handle.read()
+            for fd in os.listdir(f"/proc/{entry}/fd"):
+                uses = uses or os.readlink(f"/proc/{entry}/fd/{fd}").startswith(str(root))
+        except OSError:  # gone meanwhile, or not ours to look at
+            continue
+        if uses:
+            found.append(int(entry))
+    return found
 
 
 # -- what hands and signals do to trees (found in review) -----------------------------------------
@@ -335,29 +358,6 @@ def test_a_file_put_in_a_published_tree_by_hand_is_never_written_through_nor_kep
     assert contents(site) == {"index.html": b"home", "b.html": b"generated b"}
 
 
-def test_a_rewrite_in_place_cut_short_leaves_no_file_its_manifest_vouches_for(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    site = tmp_path / "site"
-    v = {"index.html": ("k1", "home"), "a/index.html": ("a1", "a")}
-    build_with(site, v)
-    build_with(site, v)
-    real_replace = os.replace
-
-    def killed_after_first(src: str, dst: str) -> None:
-        real_replace(src, dst)
-        raise KeyboardInterrupt
-
-    monkeypatch.setattr(write.os, "replace", killed_after_first)
-    with pytest.raises(KeyboardInterrupt):
-        write.replace_in_place(site, [Page("a/index.html", b"edited"), Page("index.html", b"edited home")])
-    monkeypatch.undo()
-    assert write.read_manifest(site.resolve())["a/index.html"] == write.UNKNOWN
-    assert not [p for p in site.resolve().rglob("*.tmp")]
-    build_with(site, {**v, "index.html": ("k2", "home two")})
-    build_with(site, v)
-    assert contents(site) == {"index.html": b"home", "a/index.html": b"a"}
-
-
 def test_a_build_killed_after_its_swap_is_corrected_by_the_next_even_when_content_goes_back(
         minimal: SiteDir, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The cache then describes the tree before; the manifest describes the tree that is there."""
@@ -369,7 +369,7 @@ def test_a_build_killed_after_its_swap_is_corrected_by_the_next_even_when_conten
     def killed(*args: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(write, "prepare_spare", killed)  # right after the swap, before the cache is saved
+    monkeypatch.setattr(pipeline, "finish", killed)  # right after the swap, before the store is saved
     with pytest.raises(KeyboardInterrupt):
         pipeline.build(project)
     monkeypatch.undo()
@@ -380,28 +380,3 @@ def test_a_build_killed_after_its_swap_is_corrected_by_the_next_even_when_conten
     shutil.copytree(minimal.root / "content", clean / "content")
     assert cli.main(["build", "--root", str(clean)]) == 0
     assert contents(minimal.root / "site") == contents(clean / "site")
-
-
-def test_a_helper_left_by_a_killed_build_never_holds_its_lock(minimal: SiteDir) -> None:
-    """The detached processes (spare copy, old-tree delete) keep none of the build's descriptors."""
-    import fcntl
-    import subprocess
-    import sys
-    import time
-
-    script = ("import os, sys; sys.path.insert(0, {root!r}); from pathlib import Path; from sitegen import write\n"
-              "site = Path({site!r})\n"
-              "lock = write.build_lock(site); lock.__enter__()\n"
-              "write.detached(__import__('time').sleep, 30)\n"
-              "os._exit(0)  # killed with the lock held: no unlock, no cleanup\n")
-    site = minimal.root / "site"
-    subprocess.run([sys.executable, "-c", script.format(root=str(ROOT), site=str(site))], check=True, timeout=60)
-    with open(write.builds_dir(site) / "lock") as handle:
-        deadline = time.monotonic() + 5
-        while True:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                assert time.monotonic() < deadline, "the lock is still held by the detached helper"
-                time.sleep(0.05)

@@ -7,7 +7,6 @@ import json
 import time
 
 import pytest
-
 from conftest import SiteDir
 from preview_server import get, preview
 

@@ -42,7 +42,8 @@ def tab_to(page: object, test: object, limit: int = 150) -> str:
     for _ in range(limit):
         page.keyboard.press("Tab")
         info = page.evaluate("""() => { const e = document.activeElement;
-            return {tag: e.tagName, text: (e.innerText || e.value || '').trim(), href: e.getAttribute('href') || ''}; }""")
+            return {tag: e.tagName, text: (e.innerText || e.value || '').trim(),
+                    href: e.getAttribute('href') || ''}; }""")
         if test(info):
             return info["text"]
     raise AssertionError("Tab never reached the element")
