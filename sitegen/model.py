@@ -108,7 +108,8 @@ class Report:
     title: Mapping[str, str]
     committee: Mapping[str, str]
     published: dt.date
-    evaluation_report_url: str
+    evaluation_report_url: Mapping[str, str]
+    """Per language; report.yaml may give one address for every language."""
     evaluation_report_title: Mapping[str, str]
     sections: tuple[Section, ...]
     """Every heading, in order, answered or not."""
@@ -256,8 +257,10 @@ def build_model(loaded: Loaded, preview: bool = False, base_url: str | None = No
             for s in data["sections"]
         )
         evaluation = data["evaluation_report"]
+        url = evaluation["url"]
         reports.append(Report(int(year), dict(data["title"]), dict(data["committee"]),
-                              dt.date.fromisoformat(data["published"]), evaluation["url"],
+                              dt.date.fromisoformat(data["published"]),
+                              dict(url) if isinstance(url, dict) else dict.fromkeys(codes, url),
                               dict(evaluation["title"]), sections))
     reports.sort(key=lambda r: r.year, reverse=True)
     statement = loaded.accessibility.data if loaded.accessibility is not None else {}

@@ -406,6 +406,7 @@ def check_report(doc: Document, year: str, languages: tuple[str, ...]) -> list[P
             f"year: {data['year']} does not match the folder '{year}'", field="year"))
     texts: list[KeyPath] = [("title",), ("committee",), ("evaluation_report", "title")]
     texts += [("sections", i, "title") for i in range(len(data["sections"]))]
+    texts += [("evaluation_report", "url")] if isinstance(data["evaluation_report"]["url"], dict) else []
     for at in texts:
         value: Any = data
         for part in at:
