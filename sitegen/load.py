@@ -32,6 +32,8 @@ SETTINGS_FILE = "site.yaml"
 UNITS_FILE = "units.yaml"
 REPORT_FILE = "report.yaml"
 ACCESSIBILITY_FILE = "accessibility.yaml"
+TERMINOLOGY_FILE = "terminology.yaml"
+"""Optional: without it, translations are not checked for terms (see terminology.py)."""
 
 RESPONSE_NAME = re.compile(r"^(?P<section>[^-]+)-(?P<unit>.+)\.(?P<lang>[^.]+)\.md$")
 YEAR_DIR = re.compile(r"^[0-9]{4}$")
@@ -102,6 +104,8 @@ class Loaded:
     skipped: Mapping[str, frozenset[str]] = field(default_factory=dict)
     """Years whose response files were not read (unchanged since the last build; see
     pipeline.build), each with the paths of its drafts: links into them are still checked."""
+    terminology: Document | None = None
+    """content/terminology.yaml, when there is one."""
 
 
 def is_ignored(name: str) -> bool:
@@ -147,7 +151,7 @@ def load(root: Path, content_dir: str = "content", cache: Cache | None = None,
         problems.extend(probs)
         return doc
 
-    settings = units = accessibility = None
+    settings = units = accessibility = terminology = None
     reports: dict[str, Document] = {}
     responses: list[ResponseFile] = []
     paths: set[str] = set()
@@ -164,6 +168,8 @@ def load(root: Path, content_dir: str = "content", cache: Cache | None = None,
             units = data_file(Path(entry.path))
         elif name == ACCESSIBILITY_FILE:
             accessibility = data_file(Path(entry.path))
+        elif name == TERMINOLOGY_FILE:
+            terminology = data_file(Path(entry.path))
         elif entry.is_dir() and YEAR_DIR.match(name):
             for item in _entries(Path(entry.path)):
                 item_name = nfc(item.name)
@@ -185,7 +191,7 @@ def load(root: Path, content_dir: str = "content", cache: Cache | None = None,
         else:
             problems.append(Problem(rel(Path(entry.path), root), None,
                 f"'{name}' is not expected in {content_dir}/; expected {SETTINGS_FILE}, {UNITS_FILE}, "
-                f"{ACCESSIBILITY_FILE} and one folder per report year (e.g. 2022/)"))
+                f"{ACCESSIBILITY_FILE}, {TERMINOLOGY_FILE} (optional) and one folder per report year (e.g. 2022/)"))
     for response, probs in read_responses(pending, cache or Cache.disabled()):
         problems.extend(probs)
         if response is not None:
@@ -198,7 +204,8 @@ def load(root: Path, content_dir: str = "content", cache: Cache | None = None,
             "no report years found: add a folder such as content/2022/ with a report.yaml"))
     responses.sort(key=lambda r: r.path)
     return Loaded(root, settings, units, reports, accessibility, tuple(responses), tuple(problems),
-                  frozenset(paths), {year: drafts for year, drafts in skip.items() if year in reports})
+                  frozenset(paths), {year: drafts for year, drafts in skip.items() if year in reports},
+                  terminology=terminology)
 
 
 def read_responses(files: list[tuple[str, str, str, os.stat_result | None]],

@@ -22,6 +22,7 @@ from .cache import Cache, digest
 from .errors import Problem, from_plain, sort, to_plain
 from .load import Document, KeyPath, Loaded, ResponseFile, _name
 from .parallel import pmap
+from .terminology import check as check_terminology
 
 if TYPE_CHECKING:
     import jsonschema
@@ -60,7 +61,7 @@ def validate(loaded: Loaded, schema_path: Path, cache: Cache | None = None) -> l
     for file_problems, _ in links.values():
         problems += file_problems
     for doc, kind in [(loaded.settings, "settings"), (loaded.units, "units"), (loaded.accessibility, "accessibility"),
-                      *((doc, "report") for doc in loaded.reports.values())]:
+                      (loaded.terminology, "terminology"), *((doc, "report") for doc in loaded.reports.values())]:
         if doc is not None:
             problems += from_plain(cache.remember(("data-check", doc.path, repr(doc.data), schema_key),
                                                   lambda d=doc, k=kind: to_plain(check_schema(d, schema, k))))
@@ -80,6 +81,8 @@ def validate(loaded: Loaded, schema_path: Path, cache: Cache | None = None) -> l
             sections[year] = {s["number"]: i for i, s in enumerate(doc.data["sections"])}
     problems += check_responses(loaded, languages, units, sections, bad, _remembered_names(cache))
     problems += check_links(loaded, {path: found for path, (_, found) in links.items()})
+    if loaded.terminology is not None and loaded.terminology.path not in bad:
+        problems += check_terminology(loaded.terminology, loaded.responses)
     return sort(problems)
 
 
