@@ -151,6 +151,38 @@ def test_the_list_is_read_from_its_document() -> None:
         (6, "'skolvägen' — use 'skolstigen' (koulupolku)")]
 
 
+# -- the real content ---------------------------------------------------------------------------
+
+
+def test_the_real_list_holds_the_terms_of_the_review_and_no_swedish_response_breaks_it() -> None:
+    loaded = load(ROOT)
+    assert loaded.terminology is not None and loaded.terminology.path == "content/terminology.yaml"
+    terms = {t.fi: t for t in load_terms(loaded.terminology)}
+    assert terms["koulupolku"] == SCHOOL
+    assert terms["vieraskielinen"].sv == "främmandespråkiga"
+    assert terms["Työllisyys Espoo"].sv == "Työllisyys Espoo"
+    assert terms["Liikunta ja urheilu"].sv == "Motion och idrott"
+    assert terms["+68 ystäväpalvelut"].sv == "vänverksamheten inom motion"
+    assert check_list(loaded.terminology) == []
+    assert check(loaded.terminology, loaded.responses) == []
+    assert len([r for r in loaded.responses if r.lang == "sv"]) == 25
+
+
+def test_the_real_list_would_have_caught_the_texts_before_the_review(real: SiteDir) -> None:
+    """The Swedish 4.2.2 as it was translated: skolvägen and barn med främmande modersmål, on line 9."""
+    path = "content/2022/4.2.2-kasvun-ja-oppimisen-toimiala.sv.md"
+    text = real.read(path)
+    before = text.replace("om skolstigen och finansieringen för främmandespråkiga barn.",
+                          "om skolvägen och finansieringen för barn med främmande modersmål.")
+    assert before != text
+    real.write(path, before)
+    run = real.run("check")
+    assert run.code == 0
+    assert run.warnings == [
+        f"{path}:9: warning: 'främmande modersmål' — use 'främmandespråkiga' (vieraskielinen)",
+        f"{path}:9: warning: 'skolvägen' — use 'skolstigen' (koulupolku)"]
+
+
 # -- rebuilds that skip unchanged years ---------------------------------------------------------
 
 
