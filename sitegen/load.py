@@ -33,6 +33,8 @@ SETTINGS_FILE = "site.yaml"
 UNITS_FILE = "units.yaml"
 REPORT_FILE = "report.yaml"
 ACCESSIBILITY_FILE = "accessibility.yaml"
+TERMINOLOGY_FILE = "terminology.yaml"
+"""Optional: without it, translations are not checked for terms (see terminology.py)."""
 
 YEAR_DIR = re.compile(r"^[0-9]{4}$")
 ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff]")
@@ -109,6 +111,8 @@ class Loaded:
     problems: tuple[Problem, ...]
     paths: frozenset[str] = frozenset()
     """Every Markdown file found under the year folders, read successfully or not."""
+    terminology: Document | None = None
+    """content/terminology.yaml, when there is one."""
 
 
 def language_codes(settings: Document | None) -> tuple[str, ...]:
@@ -161,7 +165,8 @@ def load(root: Path, content_dir: str = "content", cache: Cache | None = None,
             "no report years found: add a folder such as content/2022/ with a report.yaml"))
     responses.sort(key=lambda r: r.path)
     return Loaded(root, data.get(SETTINGS_FILE), data.get(UNITS_FILE), reports, data.get(ACCESSIBILITY_FILE),
-                  tuple(responses), tuple(problems), frozenset(shown for _, shown, _, _ in found.responses))
+                  tuple(responses), tuple(problems), frozenset(shown for _, shown, _, _ in found.responses),
+                  data.get(TERMINOLOGY_FILE))
 
 
 @dataclass
@@ -176,7 +181,7 @@ class _Found:
     """(path, shown path, year, stat) of every Markdown file in a year folder."""
 
 
-DATA_FILES = (SETTINGS_FILE, UNITS_FILE, ACCESSIBILITY_FILE)
+DATA_FILES = (SETTINGS_FILE, UNITS_FILE, ACCESSIBILITY_FILE, TERMINOLOGY_FILE)
 
 
 def _scan(base: Path, root: Path, content_dir: str, problems: list[Problem]) -> _Found:
@@ -193,7 +198,7 @@ def _scan(base: Path, root: Path, content_dir: str, problems: list[Problem]) -> 
         else:
             problems.append(Problem(rel(Path(entry.path), root), None,
                 f"'{name}' is not expected in {content_dir}/; expected {SETTINGS_FILE}, {UNITS_FILE}, "
-                f"{ACCESSIBILITY_FILE} and one folder per report year (e.g. 2022/)"))
+                f"{ACCESSIBILITY_FILE}, {TERMINOLOGY_FILE} (optional) and one folder per report year (e.g. 2022/)"))
     return found
 
 

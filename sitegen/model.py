@@ -108,7 +108,8 @@ class Report:
     title: Mapping[str, str]
     committee: Mapping[str, str]
     published: dt.date
-    evaluation_report_url: str
+    evaluation_report_url: Mapping[str, str]
+    """Per language; report.yaml may give one address for every language."""
     evaluation_report_title: Mapping[str, str]
     sections: tuple[Section, ...]
     """Every heading, in order, answered or not."""
@@ -244,8 +245,10 @@ def build_report(year: str, data: Mapping[str, Any], files: Mapping[tuple[str, s
         for s in data["sections"]
     )
     evaluation = data["evaluation_report"]
+    url = evaluation["url"]
     return Report(int(year), dict(data["title"]), dict(data["committee"]), dt.date.fromisoformat(data["published"]),
-                  evaluation["url"], dict(evaluation["title"]), sections)
+                  dict(url) if isinstance(url, dict) else dict.fromkeys(codes, url), dict(evaluation["title"]),
+                  sections)
 
 
 def build_response(source: ResponseFile, files: Mapping[tuple[str, str, str, str], ResponseFile],

@@ -22,6 +22,7 @@ from .cache import Cache, digest
 from .errors import Problem, from_plain, sort, to_plain
 from .load import Document, KeyPath, Loaded, ResponseFile, _name, language_codes
 from .parallel import pmap
+from .terminology import check as check_terminology
 
 if TYPE_CHECKING:
     import jsonschema
@@ -68,6 +69,8 @@ def validate(loaded: Loaded, schema_path: Path, cache: Cache | None = None) -> l
     problems += check_responses(loaded, languages, known_units(loaded.units, bad), sections, bad,
                                 _remembered_names(cache))
     problems += check_links(loaded, {path: found for path, (_, found) in links_found.items()})
+    if loaded.terminology is not None and loaded.terminology.path not in bad:
+        problems += check_terminology(loaded.terminology, loaded.responses)
     return sort(problems)
 
 
@@ -75,7 +78,7 @@ def check_data_files(loaded: Loaded, schema: Mapping[str, Any], schema_key: str,
     """The data files (site, units, accessibility, every report) against their schema definitions."""
     problems: list[Problem] = []
     for doc, kind in [(loaded.settings, "settings"), (loaded.units, "units"), (loaded.accessibility, "accessibility"),
-                      *((doc, "report") for doc in loaded.reports.values())]:
+                      (loaded.terminology, "terminology"), *((doc, "report") for doc in loaded.reports.values())]:
         if doc is not None:
             problems += from_plain(cache.remember(("data-check", doc.path, repr(doc.data), schema_key),
                                                   partial(_plain_schema_check, doc, schema, kind)))
@@ -448,6 +451,7 @@ def check_report(doc: Document, year: str, languages: tuple[str, ...]) -> list[P
             f"year: {data['year']} does not match the folder '{year}'", field="year"))
     texts: list[KeyPath] = [("title",), ("committee",), ("evaluation_report", "title")]
     texts += [("sections", i, "title") for i in range(len(data["sections"]))]
+    texts += [("evaluation_report", "url")] if isinstance(data["evaluation_report"]["url"], dict) else []
     for at in texts:
         value: Any = data
         for part in at:

@@ -109,7 +109,7 @@ def test_editing_the_original_makes_the_modelled_translation_stale(minimal: Site
 
 
 def headings(*numbers: str) -> Report:
-    return Report(2021, {}, {}, dt.date(2022, 9, 1), "https://example.org", {},
+    return Report(2021, {}, {}, dt.date(2022, 9, 1), {"fi": "https://example.org"}, {},
                   tuple(Section(n, {"fi": n}, ()) for n in numbers))
 
 

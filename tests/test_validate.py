@@ -63,6 +63,8 @@ DEFS = {
     "accessibility": ("content/accessibility.yaml", "status: partial", "status: full", "status: partly",
                       (8, "status: 'partly' is not allowed; expected one of full, partial, none; "
                           "did you mean 'partial'?")),
+    "terminology": ("content/terminology.yaml", "avoid: [skolväg]", "avoid: [skolväg, skolvägar]", "avoid: [sk]",
+                    (4, "terms[0].avoid[0]: 'sk' is too short")),
     "slug": ("content/units.yaml", "slug: {fi: konsernihallinto,", "slug: {fi: konserni-2,",
              "slug: {fi: Konserni_2,",
              (4, "units[0].slug.fi: 'Konserni_2' is not valid; expected a URL path segment "
