@@ -58,8 +58,6 @@ BUILD_TIMEOUT = 1800
 SERVE_START_TIMEOUT = 1800
 PREVIEW_TIMEOUT = 120
 QUIET_TIMEOUT = 300
-SPARE_TIMEOUT = 30
-"""Seconds to wait for the spare tree a first build has a detached process copy."""
 SEARCH_SWITCH = "SITEGEN_SEARCH"
 TRASH = "trash"
 """The folder, beside the corpora in the benchmark's temporary folder, that set_aside() moves into."""
@@ -226,22 +224,16 @@ def clean(root: Path) -> None:
 
 
 def wait_quiet(root: Path) -> None:
-    """Wait until the detached processes of the last build are done: the one deleting the
-    previous tree (write.remove_tree) and the one copying a spare tree (write.prepare_spare).
+    """Wait until nothing of the last build is still at work on the trees: its lock is free and no
+    old tree is left being deleted.
 
-    They run after build.py has exited; without this wait they would compete with
-    the next timed run for the disk and the CPU.
+    The generator's commands are done when they return; earlier versions left detached helpers
+    (a spare-tree copier, a background delete) that would have competed with the next timed run.
     """
     deadline = time.monotonic() + QUIET_TIMEOUT
     builds = root / ".builds"
-    for trees in [d for d in builds.iterdir() if d.is_dir()] if builds.is_dir() else []:
-        # After a first build the copier is about to make the spare: give it time to start.
-        spare_due = time.monotonic() + SPARE_TIMEOUT
-        while (any(p.name.startswith("site-") for p in trees.iterdir()) and not (trees / "spare.files.json").exists()
-               and time.monotonic() < spare_due):
-            time.sleep(0.02)
     for lock in builds.glob("*/lock") if builds.is_dir() else ():
-        with open(lock) as handle:  # the spare's copier holds the build lock while it works
+        with open(lock) as handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
             fcntl.flock(handle, fcntl.LOCK_UN)
     while time.monotonic() < deadline:
@@ -386,7 +378,7 @@ def log(message: str) -> None:
 
 def repeat(row: Row, runs: int, prepare, args: list[str], root: Path, env: dict[str, str]) -> Row:
     for i in range(runs):
-        wait_quiet(root)  # the last run's detached helpers, before prepare touches the trees
+        wait_quiet(root)  # anything of the last run still at work, before prepare touches the trees
         prepare(i)
         wait_quiet(root)
         sample = run_cli(args, root, env)
