@@ -17,12 +17,11 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from . import TOOL_ROOT, links
+from . import TOOL_ROOT, links, terminology
 from .cache import Cache, digest
 from .errors import Problem, from_plain, sort, to_plain
 from .load import Document, KeyPath, Loaded, ResponseFile, _name, language_codes
 from .parallel import pmap
-from .terminology import check as check_terminology
 
 if TYPE_CHECKING:
     import jsonschema
@@ -56,11 +55,12 @@ def validate(loaded: Loaded, schema_path: Path, cache: Cache | None = None) -> l
     schema_key = schema_digest(schema_path)
     schema = load_schema(schema_path, checked=cache.get(("schema-ok", schema_key)) is not None)
     cache.put(("schema-ok", schema_key), True)
-    problems = list(loaded.problems)
-    links_found = file_checks(loaded.responses, schema, schema_key, cache)
+    problems = list(loaded.problems) + check_data_files(loaded, schema, schema_key, cache)
+    terms, list_problems = terminology.terms_to_check(loaded.terminology, {p.path for p in problems})
+    problems += list_problems
+    links_found = file_checks(loaded.responses, schema, digest(schema_key, repr(terms)), cache, terms)
     for file_problems, _ in links_found.values():
         problems += file_problems
-    problems += check_data_files(loaded, schema, schema_key, cache)
     bad = {p.path for p in problems if p.severity == "error"}
     languages = settings_languages(loaded.settings, bad)
     problems += check_data_rules(loaded, languages, bad)
@@ -69,8 +69,6 @@ def validate(loaded: Loaded, schema_path: Path, cache: Cache | None = None) -> l
     problems += check_responses(loaded, languages, known_units(loaded.units, bad), sections, bad,
                                 _remembered_names(cache))
     problems += check_links(loaded, {path: found for path, (_, found) in links_found.items()})
-    if loaded.terminology is not None and loaded.terminology.path not in bad:
-        problems += check_terminology(loaded.terminology, loaded.responses)
     return sort(problems)
 
 
@@ -113,27 +111,38 @@ def schema_digest(schema_path: Path) -> str:
     return digest(schema_path.read_bytes())
 
 
-def check_key(path: str, file_digest: str, schema_key: str) -> tuple[str, ...]:
+def check_key(path: str, file_digest: str, rules_key: str) -> tuple[str, ...]:
     """The cache key of one file's own checks: (plain problems, its links to other responses)."""
-    return ("check", path, file_digest, schema_key)
+    return ("check", path, file_digest, rules_key)
 
 
-def file_checks(responses: Sequence[ResponseFile], schema: Mapping[str, Any], schema_key: str,
-                cache: Cache) -> dict[str, tuple[list[Problem], list[Link]]]:
-    """The checks of each file on its own (schema, Markdown), from the cache or on every core."""
+def file_checks(responses: Sequence[ResponseFile], schema: Mapping[str, Any], rules_key: str,
+                cache: Cache, terms: tuple[terminology.Term, ...] = ()
+                ) -> dict[str, tuple[list[Problem], list[Link]]]:
+    """The checks of each file on its own (schema, Markdown, terms), from the cache or on every core.
+
+    `rules_key` is a digest of the rules (the schema and the terms): with the file's
+    bytes, it decides whether an earlier result still holds.
+    """
     out: dict[str, tuple[list[Problem], list[Link]]] = {}
     misses = []
     for r in responses:
-        hit = cache.get(check_key(r.path, r.file_digest, schema_key))
+        hit = cache.get(check_key(r.path, r.file_digest, rules_key))
         if hit is None:
             misses.append(r)
         else:
             out[r.path] = (from_plain(hit[0]), hit[1])
-    results = pmap(partial(check_file, schema=schema), misses)
+    results = pmap(partial(_check_one, schema=schema, terms=terms), misses)
     for r, result in zip(misses, results, strict=True):
-        cache.put(check_key(r.path, r.file_digest, schema_key), (to_plain(result[0]), result[1]))
+        cache.put(check_key(r.path, r.file_digest, rules_key), (to_plain(result[0]), result[1]))
         out[r.path] = result
     return out
+
+
+def _check_one(r: ResponseFile, schema: Mapping[str, Any], terms: tuple[terminology.Term, ...]
+               ) -> tuple[list[Problem], list[Link]]:
+    problems, links = check_file(r, schema)
+    return problems + terminology.check_terms(r, terms), links
 
 
 def check_file(r: ResponseFile, schema: Mapping[str, Any]) -> tuple[list[Problem], list[Link]]:
