@@ -90,9 +90,27 @@ def load_strings(templates: Path, root: Path, languages: Iterable[str]) -> dict[
     return strings
 
 
-def make_environment(templates: Path) -> jinja2.Environment:
+class StoredBytecode(jinja2.BytecodeCache):
+    """Compiled templates kept in the store (Jinja's public bytecode-cache interface): compiling
+    the templates costs more than rendering a rebuild's few pages. Jinja checks each entry
+    against the template source's checksum."""
+
+    def __init__(self, cache: Cache) -> None:
+        self.cache = cache
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        code = self.cache.get(("jinja", bucket.key, bucket.checksum))
+        if isinstance(code, bytes):
+            bucket.bytecode_from_string(code)
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        self.cache.put(("jinja", bucket.key, bucket.checksum), bucket.bytecode_to_string())
+
+
+def make_environment(templates: Path, cache: Cache | None = None) -> jinja2.Environment:
     """Jinja with autoescaping and StrictUndefined: a typo in a template fails the build."""
     return jinja2.Environment(
+        bytecode_cache=StoredBytecode(cache) if cache is not None else None,
         loader=jinja2.FileSystemLoader(templates),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
@@ -157,14 +175,14 @@ class Renderer:
     """Plans and renders the pages of a site from compiled templates and pre-rendered bodies."""
 
     def __init__(self, site: Site, templates: Path, root: Path,
-                 html: Mapping[tuple[str, str], str] | None = None) -> None:
+                 html: Mapping[tuple[str, str], str] | None = None, cache: Cache | None = None) -> None:
         self.site = site
         self.templates = templates
         self.root = root
         self.html: dict[tuple[str, str], str] = dict(html or {})
         self.codes = [lang.code for lang in site.languages]
         self.strings = load_strings(templates, root, self.codes)
-        self.env = make_environment(templates)
+        self.env = make_environment(templates, cache)
         self.locales = {lang.code: lang.locale for lang in site.languages}
         self.response_keys: dict[int, tuple[Response, str]] = {}
         self.global_key = digest(CODE_DIGEST, tree_digest(p for p in templates.rglob("*") if p.is_file()),
@@ -452,31 +470,51 @@ def render(site: Site, templates: Path, root: Path, cache: Cache,
            have: Callable[[str, str], bool] = lambda path, version: False) -> Output:
     """Plan every page and render those whose version `have` says the published tree lacks.
 
-    The first page is rendered here, so that a broken template is reported with
-    its line before any worker starts; the others render on every core as
-    write.publish consumes them. The HTML of every body still shown is kept in
-    the store (`cache`) for the next build.
+    The templates are compiled and the first page is rendered here, so that a broken
+    template is reported with its line before any worker starts; the others render on
+    every core as write.publish consumes them. The HTML of every body still shown is
+    kept in the store (`cache`) for the next build.
     """
-    try:
-        renderer = Renderer(site, templates, root)
-        jobs = renderer.plan()
-        extras = [sitemap_page([e for job in jobs for e in sitemap_entries(site.base_url, job.info)]),
-                  *extra_files(site, templates, renderer.strings)]
-    except TemplateProblem as exc:
-        return Output({}, problems=exc.problems)
-    except jinja2.TemplateError as exc:
-        return Output({}, problems=[template_problem(exc, templates)])
+    planned = _plan(site, templates, root, cache)
+    if isinstance(planned, list):
+        return Output({}, problems=planned)
+    renderer, jobs, extras = planned
     files = {job.info.path: job.key for job in jobs} | {page.path: version_of(page.data) for page in extras}
     todo = sorted((job for job in jobs if not have(job.info.path, job.key)), key=lambda job: -len(job.texts))
     shown = {(text.digest, str(r.year)) for report in site.reports for r in report.responses
              for text in r.texts.values()}
     cache.retain(_html_key(key) for key in shown)  # the next build may need any of them
     renderer.html = render_markdown((t for job in todo for t in job.texts), cache)
-    first = _render_one(renderer, todo[0]) if todo else None
+    first = _compile(renderer, {job.template for job in todo}) or (_render_one(renderer, todo[0]) if todo else None)
     if isinstance(first, Problem):
         return Output(files, problems=[first])
     fresh = [page for page in extras if not have(page.path, files[page.path])]
-    return Output(files, _pages(renderer, first, todo[1:], fresh), rendered=len(todo))
+    return Output(files, _pages(renderer, first, todo[1:], fresh), rendered=len(todo) + len(fresh))
+
+
+def _plan(site: Site, templates: Path, root: Path, cache: Cache
+          ) -> tuple[Renderer, list[PageJob], list[Page]] | list[Problem]:
+    """The renderer, every page's job and the other files (sitemap, static files), or what stops them."""
+    try:
+        renderer = Renderer(site, templates, root, cache=cache)
+        jobs = renderer.plan()
+        extras = [sitemap_page([e for job in jobs for e in sitemap_entries(site.base_url, job.info)]),
+                  *extra_files(site, templates, renderer.strings)]
+    except TemplateProblem as exc:
+        return exc.problems
+    except jinja2.TemplateError as exc:
+        return [template_problem(exc, templates)]
+    return renderer, jobs, extras
+
+
+def _compile(renderer: Renderer, names: set[str]) -> Problem | None:
+    """Compile the templates here, once, rather than in every worker (each would compile them again)."""
+    try:
+        for name in sorted(names):
+            renderer.env.get_template(name)
+    except jinja2.TemplateError as exc:
+        return template_problem(exc, renderer.templates)
+    return None
 
 
 def _pages(renderer: Renderer, first: Page | None, jobs: list[PageJob], extras: list[Page]
