@@ -259,7 +259,7 @@ def parse(source: Source, shown: str, units: Sequence[Unit]) -> Parsed:
     def flush_orphans() -> None:
         if orphan and section is not None:
             out.problems.append(Problem(shown, orphan[0].number, f"text under section {section.number} before any "
-                                        "unit line (lines " + _span(orphan) + "): say who responds with a line "
+                                        "unit line (" + _span(orphan) + "): say who responds with a line "
                                         "'Vastaaja: <unit>' before it"))
         orphan.clear()
 
@@ -267,7 +267,7 @@ def parse(source: Source, shown: str, units: Sequence[Unit]) -> Parsed:
         nonlocal skipped_under
         if skipped_under is not None and skipped_under[1] > 0:
             title, line = skipped_under
-            what = f", and the text under it (lines {_span(skipped)})," if skipped else ""
+            what = f", and the text under it ({_span(skipped)})," if skipped else ""
             out.problems.append(Problem(shown, line, f"the heading '{_short(title)}' has no section number: it{what} "
                                         "is skipped", severity="warning"))
         skipped_under = None
@@ -320,8 +320,9 @@ def parse(source: Source, shown: str, units: Sequence[Unit]) -> Parsed:
             unit_id, problems = unit
             out.problems += problems
             flush_orphans()
-            if unit_id is None:
-                current = None
+            flush_skipped()
+            if unit_id is None:  # its text is skipped: the error says why
+                current, skipped_under = None, (line.text, 0)
                 i += 1
                 continue
             key = (section.number, unit_id)
@@ -346,7 +347,7 @@ def parse(source: Source, shown: str, units: Sequence[Unit]) -> Parsed:
     flush_orphans()
     flush_skipped()
     if out.preface:
-        out.problems.append(Problem(shown, out.preface[0].number, "text before the first section (lines "
+        out.problems.append(Problem(shown, out.preface[0].number, "text before the first section ("
                                     f"{_span(out.preface)}: '{_short(out.preface[0].text)}') is not a response: it "
                                     "is skipped", severity="warning"))
     return out
@@ -659,10 +660,9 @@ def _units(loaded: Loaded) -> list[Unit]:
 
 
 def _span(lines: Sequence[SourceLine]) -> str:
-    numbers = [line.number for line in lines if line.text]
-    if not numbers:
-        return "?"
-    return str(numbers[0]) if numbers[0] == numbers[-1] else f"{numbers[0]}–{numbers[-1]}"
+    """'line 3' or 'lines 3–9'."""
+    numbers = [line.number for line in lines if line.text] or [lines[0].number if lines else 0]
+    return f"line {numbers[0]}" if numbers[0] == numbers[-1] else f"lines {numbers[0]}–{numbers[-1]}"
 
 
 def _short(text: str, limit: int = 60) -> str:
