@@ -273,6 +273,9 @@ def parse(source: Source, shown: str, units: Sequence[Unit]) -> Parsed:
         skipped_under = None
         skipped.clear()
 
+    # A Word document that numbers its headings in heading styles has no other headings:
+    # a paragraph such as '3 Uutta koulua' in its text is text.
+    styled = any(line.heading is not None and HEADING.match(line.text) for line in lines)
     i = 0
     while i < len(lines):
         line = lines[i]
@@ -293,7 +296,7 @@ def parse(source: Source, shown: str, units: Sequence[Unit]) -> Parsed:
                 out.preface.append(line)  # the preface's paragraphs, for the report's title
             i += 1
             continue
-        heading = _heading(lines, i, shown)
+        heading = _heading(lines, i, shown) if line.heading is not None or not styled else None
         if heading is not None:
             found_heading, used, problem = heading
             flush_orphans()

@@ -186,12 +186,13 @@ def test_word_inline_markup_becomes_markdown(empty_2022: SiteDir, tmp_path: Path
     paragraph.add_run(" ja ")
     paragraph.add_run("kursiivia").italic = True
     paragraph.add_run(" sekä 5*3 ja <b>.")
+    document.add_paragraph("3 Uutta koulua")  # not a heading: this document's headings are in heading styles
     source = tmp_path / "inline.docx"
     document.save(str(source))
     run = empty_2022.run("import", str(source), "--year", "2022")
     assert run.code == 0, run.err
     body = split(empty_2022.root / "content" / "2022" / "2.4-konsernihallinto.fi.md")[1]
-    assert body.strip() == r"Tämä on **tärkeää** ja *kursiivia* sekä 5\*3 ja &lt;b>."
+    assert body.strip() == "Tämä on **tärkeää** ja *kursiivia* sekä 5\\*3 ja &lt;b>.\n\n3 Uutta koulua"
 
 
 # -- what cannot be placed, and bad input ------------------------------------------------------
