@@ -230,7 +230,7 @@ def import_document(project: pipeline.Project, args: argparse.Namespace) -> int:
     if planned.failed:
         summary(f"Import failed: {_count(planned.problems)}; nothing was written.", args.format)
         return EXIT_USAGE if planned.usage else EXIT_CONTENT
-    for f in planned.files if args.dry_run else ():
+    for f in planned.files if args.dry_run and args.format != "json" else ():
         print(f"--- {f.path} ({f.action})\n{f.text}", end="" if f.text.endswith("\n") else "\n")
     problems = [] if args.dry_run else importer.write(project.root, planned)
     report(problems, args.format, False)

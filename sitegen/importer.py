@@ -297,6 +297,9 @@ def parse(source: Source, shown: str, units: Sequence[Unit]) -> Parsed:
             i += 1
             continue
         heading = _heading(lines, i, shown) if line.heading is not None or not styled else None
+        if heading is not None and heading == (None, 1, None) and (
+                LABEL.match(line.text) or _unit_line(lines, i, units, shown, expect=False) is not None):
+            heading = None  # a unit line in a heading style
         if heading is not None:
             found_heading, used, problem = heading
             flush_orphans()

@@ -180,7 +180,7 @@ def test_a_word_document_of_the_2022_content_imports_to_the_same_files(empty_202
 def test_word_inline_markup_becomes_markdown(empty_2022: SiteDir, tmp_path: Path) -> None:
     document = docx.Document()
     document.add_paragraph("2.4 Kaupungin toimialojen ICT-hankkeet", style="Heading 2")
-    document.add_paragraph("Vastaaja: Konsernihallinto")
+    document.add_paragraph("Konsernihallinto", style="Heading 3")  # a unit line in a heading style
     paragraph = document.add_paragraph("Tämä on ")
     paragraph.add_run("tärkeää").bold = True
     paragraph.add_run(" ja ")
