@@ -112,7 +112,8 @@ def test_changed_lists_only_outdated_texts_with_what_changed_from_git(real: Site
     assert [t.strip() for t in struck] == ["esim. palvelumuotoiluun"]
     assert [t.strip() for t in added] == ["esimerkiksi käyttäjätutkimukseen"]
     assert any("commit " in n and "Muutokset käännöksen jälkeen" in n for n in notes(out))
-    assert any(n.startswith("Dataförvaltningen fortsätter") for n in notes(out))  # the current translation, for reference
+    # The current translation, for reference.
+    assert any(n.startswith("Dataförvaltningen fortsätter") for n in notes(out))
 
 
 def test_without_history_the_earlier_text_is_said_to_be_unknown(real: SiteDir, tmp_path: Path) -> None:

@@ -443,3 +443,16 @@ def test_units_match_by_name_and_by_the_last_part() -> None:
     unit, problems = importer.match_unit("Tyollisyyspalvelut", units, "f", 9)
     assert unit == "tyollisyyspalvelut" and [p.severity for p in problems] == ["warning"]
     assert importer.match_unit("Liikuntapalvelut", units, "f", 9)[0] is None
+
+
+def test_windows_1252_text_and_a_mail_scanner_link_in_a_paragraph(empty_2022: SiteDir, tmp_path: Path) -> None:
+    link = ("https://eur03.safelinks.protection.outlook.com/?url=https%3A%2F%2Fwww.espoo.fi%2Farviointikertomus"
+            "&data=05%7C01&reserved=0")
+    source = tmp_path / "ansi.txt"
+    source.write_bytes(f"2.4 KAUPUNGIN TOIMIALOJEN ICT-HANKKEET\r\n\r\nVastaaja: Konsernihallinto\r\n\r\n"
+                       f"Lisätietoja: {link} ja sivulla.\r\n".encode("cp1252"))
+    run = empty_2022.run("import", str(source), "--year", "2022")
+    assert run.code == 0, run.err
+    assert any(":5: warning: the file is not UTF-8; it was read as Windows-1252" in w for w in run.warnings)
+    body = split(empty_2022.root / "content" / "2022" / "2.4-konsernihallinto.fi.md")[1]
+    assert body.strip() == "Lisätietoja: https://www.espoo.fi/arviointikertomus ja sivulla."
