@@ -54,6 +54,29 @@ def parser() -> argparse.ArgumentParser:
     tr.add_argument("--reviewed", action="store_true", help="also mark the translations as reviewed by the city")
     sub.add_parser("status", parents=[common],
                    help="list every response's translation state per year (up to date, stale, missing)")
+    im = sub.add_parser("import", parents=[common], help="turn the compiled responses document (.docx or text) "
+                        "into draft response files", description="Read the compiled responses document (Word .docx, "
+                        "or text laid out like it): its numbered headings ('2.4 Kaupungin toimialojen ICT-hankkeet'), "
+                        "its unit lines ('Vastaaja: Konsernihallinto') and the text between them. Writes one draft "
+                        "file per response, and content/YEAR/report.yaml when the year has none. Never overwrites a "
+                        "file without --force; writes nothing if there is any error.")
+    im.add_argument("file", type=Path, metavar="FILE", help="the document: .docx, or UTF-8 text (e.g. from a PDF)")
+    im.add_argument("--year", required=True, help="the report year, e.g. 2023")
+    im.add_argument("--lang", help="the document's language when it is a translation, e.g. sv: each response "
+                    "becomes <section>-<unit>.sv.md beside its original (default: the original language)")
+    im.add_argument("--dry-run", action="store_true", help="show what would be written (on stdout), write nothing")
+    im.add_argument("--force", action="store_true",
+                    help="replace the text of existing files that differ (their front matter is kept)")
+    ex = sub.add_parser("export", parents=[common], help="write a Word document of the texts to translate",
+                        description="Write a Word document of the original texts for the translator, with the "
+                        "Swedish review's terminology (content/terminology.yaml) at the end. The translated "
+                        "document, returned with the same headings and 'Vastaaja:' lines, is read back with "
+                        "`import --lang LANG`.")
+    ex.add_argument("out", type=Path, metavar="OUT.docx", help="the Word document to write")
+    ex.add_argument("--lang", required=True, help="the language to translate into, e.g. sv")
+    ex.add_argument("--year", help="the report year (default: the latest)")
+    ex.add_argument("--changed", action="store_true", help="only the texts with no translation or an outdated one, "
+                    "each outdated one with what changed in the original since")
     return p
 
 
@@ -204,8 +227,40 @@ def show_status(project: pipeline.Project, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def import_document(project: pipeline.Project, args: argparse.Namespace) -> int:
+    """Import a compiled responses document as draft response files (see sitegen/importer.py)."""
+    from . import importer
+
+    planned = importer.plan(project.root, args.file, str(args.file), args.year, args.lang, args.force)
+    if args.strict:
+        planned.problems = [p.as_error() for p in planned.problems]
+    report(planned.problems, args.format, False)
+    if planned.failed:
+        summary(f"Import failed: {_count(planned.problems)}; nothing was written.", args.format)
+        return EXIT_USAGE if planned.usage else EXIT_CONTENT
+    for f in planned.files if args.dry_run and args.format != "json" else ():
+        print(f"--- {f.path} ({f.action})\n{f.text}", end="" if f.text.endswith("\n") else "\n")
+    problems = [] if args.dry_run else importer.write(project.root, planned)
+    report(problems, args.format, False)
+    lines, closing = importer.describe(planned, args.dry_run)
+    for line in lines if args.format == "text" else ():
+        print(line, file=sys.stderr)
+    summary(closing, args.format)
+    return EXIT_CONTENT if problems else EXIT_OK
+
+
+def export_document(project: pipeline.Project, args: argparse.Namespace) -> int:
+    """Write the Word document of the texts to translate (see sitegen/exporter.py)."""
+    from . import exporter
+
+    result = exporter.export(project.root, args.out, args.lang, args.year, args.changed)
+    report(result.problems, args.format, False)
+    summary(result.summary, args.format)
+    return EXIT_USAGE if result.usage else EXIT_CONTENT if result.failed else EXIT_OK
+
+
 COMMANDS = {"build": build, "check": check, "serve": serve, "new": new, "translated": translated,
-            "status": show_status}
+            "status": show_status, "import": import_document, "export": export_document}
 
 
 def progress_line(message: str) -> None:

@@ -1,0 +1,687 @@
+"""`import`: the compiled responses document (.docx or text) becomes one draft file per response.
+
+The document is read into located lines (`docsource`), its numbered headings and
+its unit lines are found (`parse`), each response's text is repaired into Markdown
+(`reflow`), and the files to write are planned (`plan`) — every problem located in
+the document's lines and reported together, nothing written while there is an
+error. Then `write` writes them, each path checked to stay inside content/.
+
+With a translation's language (`--lang sv`) the document is a translation of the
+original's: each response becomes `<section>-<unit>.sv.md` beside its original,
+recording the digest of the original it translates, as `translated` does.
+"""
+
+from __future__ import annotations
+
+import datetime
+import difflib
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import frontmatter
+import yaml
+
+from . import reflow
+from .docsource import Source, SourceLine, read_source
+from .errors import Problem
+from .load import Loaded, ResponseFile, body_digest, load, nfc
+from .safepath import inside
+from .translations import set_fields
+from .validate import suggest, suggest_section
+
+LABEL = re.compile(r"^(?:vastaaja|vastaajat|vastaava|svarande|svar|respondent)\s*[:：]\s*(?P<name>\S.*)$",
+                   re.IGNORECASE)
+"""'Vastaaja: Konsernihallinto': a unit line, whatever follows the label."""
+HEADING = re.compile(r"^(?P<number>\d{1,3}(?:\.\d{1,3})*)(?P<dot>\.?)\s+(?P<title>\S.*)$")
+SECTION_NUMBER = re.compile(r"^[1-9][0-9]{0,2}(?:\.[1-9][0-9]{0,2})*$")
+DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
+CLOSE_ENOUGH = 0.85
+"""How alike (difflib's ratio, 0–1) a unit line must be to a unit's name to be read as that unit."""
+MAX_TITLE = 200
+
+
+@dataclass(frozen=True)
+class Heading:
+    """A numbered heading found in the document."""
+
+    number: str
+    title: str
+    line: int
+
+
+@dataclass
+class Response:
+    """One unit's response to one section, as found in the document."""
+
+    section: str
+    unit: str
+    line: int
+    """The unit line."""
+    lines: list[SourceLine] = field(default_factory=list)
+    digest: str | None = None
+    """The original's digest that an exported document carries beside the unit line."""
+    body: str = ""
+
+
+@dataclass
+class Parsed:
+    """The document's structure."""
+
+    headings: list[Heading]
+    responses: list[Response]
+    preface: list[SourceLine]
+    problems: list[Problem]
+
+
+@dataclass(frozen=True)
+class Planned:
+    """One file to write."""
+
+    path: str
+    """Relative to the project root, with forward slashes."""
+    text: str
+    action: str
+    """'new', 'replace' (an existing file, with --force) or 'unchanged' (not written)."""
+    section: str = ""
+    unit: str = ""
+
+
+@dataclass
+class Plan:
+    """What an import would write, and every problem found on the way."""
+
+    files: list[Planned] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    sections: int = 0
+    dropped: tuple[str, ...] = ()
+    usage: bool = False
+    """The command was given wrongly (no such file, a bad year): exit status 2, not 1."""
+
+    @property
+    def failed(self) -> bool:
+        """Whether any problem is an error (then nothing is written)."""
+        return any(p.severity == "error" for p in self.problems)
+
+
+@dataclass(frozen=True)
+class Unit:
+    """A unit of content/units.yaml, as the importer needs it."""
+
+    id: str
+    names: tuple[str, ...]
+    parent: str | None
+    order: int
+
+
+def plan(root: Path, source_path: Path, shown: str, year: str, lang: str | None = None,
+         force: bool = False) -> Plan:
+    """Read the document and the project; the files an import would write (nothing is written)."""
+    result = Plan()
+    if not re.fullmatch(r"[12][0-9]{3}", year):
+        result.problems.append(Problem("--year", None, f"'{_short(year)}' is not a year (four digits, e.g. 2023)"))
+        result.usage = True
+        return result
+    if not source_path.exists():
+        result.problems.append(Problem(shown, None, "no such file"))
+        result.usage = True
+        return result
+    loaded = load(root)
+    languages = _languages(loaded)
+    units = _units(loaded)
+    if not languages or not units:
+        result.problems += [p for p in loaded.problems if p.path in ("content/site.yaml", "content/units.yaml")] or [
+            Problem("content/units.yaml", None, "the units (content/units.yaml) or the languages (content/site.yaml) "
+                    "could not be read: run `python build.py check`")]
+        return result
+    original = languages[0]
+    lang = lang or original
+    if lang not in languages:
+        result.problems.append(Problem("--lang", None, f"language '{lang}' is not one of the site's: "
+                                       f"{', '.join(languages)}{suggest(lang, languages)}"))
+        result.usage = True
+        return result
+    report_doc = loaded.reports.get(year)
+    report = report_doc.data if report_doc is not None and isinstance(report_doc.data, dict) else None
+    if report_doc is not None and report is None:
+        result.problems.append(Problem(report_doc.path, None, "report.yaml could not be read: fix it first "
+                                       "(`python build.py check`)"))
+        return result
+    if lang != original and report is None:
+        result.problems.append(Problem(f"content/{year}/report.yaml", None,
+                                       f"year {year} has no report.yaml: a translation imports into a year whose "
+                                       f"original ('{original}') responses are already there"))
+        return result
+    source, problems = read_source(source_path, shown)
+    result.problems += problems
+    if source is None:
+        return result
+    result.dropped = source.dropped
+    parsed = parse(source, shown, units)
+    result.problems += parsed.problems
+    if not any(line.text for line in source.lines if not line.note):
+        result.problems.append(Problem(shown, None, "the document is empty: there is nothing to import"))
+        return result
+    if not parsed.headings:
+        result.problems.append(Problem(shown, None, "no numbered section heading was found (a line such as "
+                                       "'2.4 Kaupungin toimialojen ICT-hankkeet', or a Word heading): nothing to "
+                                       "import"))
+        return result
+    result.sections = len({r.section for r in parsed.responses})
+    numbers = [s["number"] for s in report.get("sections", []) if isinstance(s, dict)] if report else []
+    where = f"content/{year}/report.yaml"
+    if report is not None:
+        for heading in parsed.headings:
+            if heading.number not in numbers:
+                result.problems.append(Problem(shown, heading.line, f"section '{heading.number}' is not in {where}"
+                                               f"{suggest_section(heading.number, numbers)}: add it there (number "
+                                               "and title in every language), or correct the heading"))
+    width = reflow.typical_width(source.lines)
+    for response in parsed.responses:
+        response.body = reflow.repair(response.lines, width)
+        if not response.body:
+            result.problems.append(Problem(shown, response.line, f"the response of '{response.unit}' to section "
+                                           f"{response.section} is empty: it is skipped", severity="warning"))
+    responses = [r for r in parsed.responses if r.body]
+    content = root / "content"
+    if lang == original:
+        weights = _weights(responses, units)
+        for r in responses:
+            meta: dict[str, object] = {"section": _Quoted(r.section), "unit": r.unit}
+            if r.section + "\0" + r.unit in weights:
+                meta["weight"] = weights[r.section + "\0" + r.unit]
+            meta["draft"] = True
+            _plan_file(result, content, root, year, r, lang, meta, None, force, shown)
+        if report is None and not result.failed:
+            _plan_report(result, content, root, year, parsed, loaded, shown, source_path.name)
+    else:
+        _plan_translations(result, content, root, year, responses, loaded, original, lang, force, shown)
+    return result
+
+
+def write(root: Path, planned: Plan) -> list[Problem]:
+    """Write the planned files (never when the plan has errors); problems only if the disk refuses."""
+    if planned.failed:
+        return []
+    problems = []
+    content = root / "content"
+    for f in planned.files:
+        if f.action == "unchanged":
+            continue
+        target = inside(content, f.path.removeprefix("content/"))
+        if target is None:
+            problems.append(Problem(f.path, None, "refused: the path leads outside content/"))
+            continue
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(f.text, encoding="utf-8", newline="")
+        except OSError as exc:
+            problems.append(Problem(f.path, None, f"cannot write the file: {exc.strerror}"))
+    return problems
+
+
+def describe(planned: Plan, dry_run: bool) -> tuple[list[str], str]:
+    """The per-file lines (section, unit, file, what happens) and the closing summary of an import."""
+    verb = {"new": "would write" if dry_run else "wrote", "replace": "would replace" if dry_run else "replaced",
+            "unchanged": "unchanged"}
+    lines = [f"  {f.section or '-':<8} {f.unit or '(report structure)':<32} {f.path} ({verb[f.action]})"
+             for f in planned.files]
+    counts = {action: sum(1 for f in planned.files if f.action == action) for action in verb}
+    responses = sum(1 for f in planned.files if f.unit)
+    errors = sum(1 for p in planned.problems if p.severity == "error")
+    warnings = len(planned.problems) - errors
+    done = ("Dry run: nothing written; " if dry_run else "") + (
+        f"{responses} responses to {planned.sections} sections: {counts['new']} new files, "
+        f"{counts['replace']} replaced, {counts['unchanged']} unchanged")
+    dropped = f"; left out {len(planned.dropped)} bits of the format ({', '.join(planned.dropped)})" \
+        if planned.dropped else ""
+    return lines, f"{done}{dropped}; {errors} error{'s' if errors != 1 else ''}, " \
+                  f"{warnings} warning{'s' if warnings != 1 else ''}."
+
+
+# -- reading the document's structure --------------------------------------------------
+
+
+def parse(source: Source, shown: str, units: Sequence[Unit]) -> Parsed:
+    """Find the numbered headings and the unit lines; the text between belongs to the unit before it."""
+    lines = list(source.lines)
+    out = Parsed([], [], [], [])
+    section: Heading | None = None
+    current: Response | None = None
+    orphan: list[SourceLine] = []
+    skipped_under: tuple[str, int] | None = None
+    skipped: list[SourceLine] = []
+    seen_sections: dict[str, int] = {}
+    seen_responses: dict[tuple[str, str], int] = {}
+
+    def flush_orphans() -> None:
+        if orphan and section is not None:
+            out.problems.append(Problem(shown, orphan[0].number, f"text under section {section.number} before any "
+                                        "unit line (" + _span(orphan) + "): say who responds with a line "
+                                        "'Vastaaja: <unit>' before it"))
+        orphan.clear()
+
+    def flush_skipped() -> None:
+        nonlocal skipped_under
+        if skipped_under is not None and skipped_under[1] > 0:
+            title, line = skipped_under
+            what = f", and the text under it ({_span(skipped)})," if skipped else ""
+            out.problems.append(Problem(shown, line, f"the heading '{_short(title)}' has no section number: it{what} "
+                                        "is skipped", severity="warning"))
+        skipped_under = None
+        skipped.clear()
+
+    # A Word document that numbers its headings in heading styles has no other headings:
+    # a paragraph such as '3 Uutta koulua' in its text is text.
+    styled = any(line.heading is not None and HEADING.match(line.text) for line in lines)
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        if line.note:
+            if current is not None and (found := DIGEST.search(line.text)):
+                current.digest = found.group(0)
+            i += 1
+            continue
+        if line.table:
+            out.problems.append(Problem(shown, line.number, "a table is not imported: it is skipped (write its "
+                                        "content as paragraphs or a list)", severity="warning"))
+            i += 1
+            continue
+        if not line.text:
+            if current is not None:
+                current.lines.append(line)
+            elif section is None and skipped_under is None and not out.headings:
+                out.preface.append(line)  # the preface's paragraphs, for the report's title
+            i += 1
+            continue
+        heading = _heading(lines, i, shown) if line.heading is not None or not styled else None
+        if heading is not None and heading == (None, 1, None) and (
+                LABEL.match(line.text) or _unit_line(lines, i, units, shown, expect=False) is not None):
+            heading = None  # a unit line in a heading style
+        if heading is not None:
+            found_heading, used, problem = heading
+            flush_orphans()
+            flush_skipped()
+            current = None
+            if found_heading is not None:
+                if found_heading.number in seen_sections:
+                    out.problems.append(Problem(shown, line.number, f"section {found_heading.number} is here a "
+                                                f"second time (first on line {seen_sections[found_heading.number]})"))
+                seen_sections.setdefault(found_heading.number, line.number)
+                out.headings.append(found_heading)
+                section = found_heading
+            elif problem is not None:  # what the bad heading heads is skipped: its error says so
+                out.problems.append(problem)
+                section, skipped_under = None, (line.text, 0)
+            elif section is None and not out.headings and skipped_under is None:
+                out.preface.append(line)  # a title in a heading style, before the first section
+            else:
+                section, skipped_under = None, (line.text, line.number)
+            i += used
+            continue
+        unit = _unit_line(lines, i, units, shown, expect=section is not None and current is None)
+        if unit is not None and section is not None:
+            unit_id, problems = unit
+            out.problems += problems
+            flush_orphans()
+            flush_skipped()
+            if unit_id is None:  # its text is skipped: the error says why
+                current, skipped_under = None, (line.text, 0)
+                i += 1
+                continue
+            key = (section.number, unit_id)
+            if key in seen_responses:
+                out.problems.append(Problem(shown, line.number, f"a second response of '{unit_id}' to section "
+                                            f"{section.number} (the first is on line {seen_responses[key]}): "
+                                            "join them into one"))
+            seen_responses.setdefault(key, line.number)
+            current = Response(section.number, unit_id, line.number)
+            out.responses.append(current)
+            i += 1
+            continue
+        if skipped_under is not None:
+            skipped.append(line)
+        elif current is not None:
+            current.lines.append(line)
+        elif section is not None:
+            orphan.append(line)
+        else:
+            out.preface.append(line)
+        i += 1
+    flush_orphans()
+    flush_skipped()
+    if out.preface:
+        out.problems.append(Problem(shown, out.preface[0].number, "text before the first section ("
+                                    f"{_span(out.preface)}: '{_short(out.preface[0].text)}') is not a response: it "
+                                    "is skipped", severity="warning"))
+    return out
+
+
+def _heading(lines: Sequence[SourceLine], i: int, shown: str) -> tuple[Heading | None, int, Problem | None] | None:
+    """(heading, lines used, problem) when line i is a section heading; None when it is not one.
+
+    A Word heading style makes a heading of any paragraph: its number must be typed in
+    it (else it is a problem: a warning when it has none at all, which skips it). A plain
+    line is a heading when it is a number and a title in capitals ('2.4 KAUPUNGIN …', its
+    capitals continued on the next lines), or a number and a title standing on its own
+    between blank lines ('2.4 Kaupungin toimialojen ICT-hankkeet').
+    """
+    line = lines[i]
+    text = line.text
+    if line.heading is not None:
+        parts = text.split(None, 1)
+        token = parts[0].rstrip(".") if parts else ""
+        title = parts[1].strip() if len(parts) > 1 else ""
+        if SECTION_NUMBER.match(token) and title:
+            return Heading(token, title, line.number), 1, None
+        if re.search(r"\d|/|\\|\.\.", token):
+            return None, 1, Problem(shown, line.number, f"the heading's number '{_short(token)}' is not a section "
+                                    "number (whole numbers separated by dots, such as 2.4)")
+        if line.auto_numbered:
+            return None, 1, Problem(shown, line.number, f"the heading '{_short(text)}' is numbered by Word's "
+                                    "automatic numbering, which the importer cannot read: type the number into "
+                                    "the heading (e.g. '2.4 Kaupungin toimialojen ICT-hankkeet')")
+        return None, 1, None  # a heading with no number at all
+    match = HEADING.match(text)
+    if match is None:
+        bad = re.match(r"^(\S*\d\S*)\s+(\S.*)$", text)
+        if bad and re.search(r"/|\\|\.\.", bad.group(1)) and reflow.is_caps(bad.group(2)):
+            return None, 1, Problem(shown, line.number, f"the heading's number '{_short(bad.group(1))}' is not a "
+                                    "section number (whole numbers separated by dots, such as 2.4)")
+        return None
+    number, title = match.group("number"), match.group("title")
+    if not SECTION_NUMBER.match(number) or len(title) > MAX_TITLE:
+        return None
+    used = 1
+    if reflow.is_caps(title):
+        if line.whole:
+            return Heading(number, title, line.number), 1, None
+        while i + used < len(lines):
+            following = lines[i + used]
+            if following.whole or not following.text or not reflow.is_caps(following.text) or \
+                    HEADING.match(following.text) or LABEL.match(following.text):
+                break
+            title += " " + following.text
+            used += 1
+        return Heading(number, title, line.number), used, None
+    standalone = line.whole or (
+        (i == 0 or not lines[i - 1].text or line.page_start) and (i + 1 >= len(lines) or not lines[i + 1].text))
+    if match.group("dot") or not standalone or not title[0].isupper() or reflow.SENTENCE_END.search(title) \
+            or title.endswith(","):
+        return None
+    return Heading(number, title, line.number), 1, None
+
+
+def _unit_line(lines: Sequence[SourceLine], i: int, units: Sequence[Unit], shown: str,
+               expect: bool) -> tuple[str | None, list[Problem]] | None:
+    """(unit id or None, problems) when line i names the responding unit; None when it is text.
+
+    A line with a label ('Vastaaja: …', 'Svarande: …') is a unit line whatever it
+    names. A short line standing on its own is one when it names a unit closely; right
+    after a heading, where a unit line must come, one that names none is an error.
+    """
+    line = lines[i]
+    labelled = LABEL.match(line.text)
+    if labelled:
+        name = labelled.group("name").strip()
+    else:
+        standalone = line.whole or ((i == 0 or not lines[i - 1].text or line.page_start) and
+                                    (i + 1 >= len(lines) or not lines[i + 1].text))
+        if not standalone or len(line.text) > 100 or line.text.endswith((".", ",", ";")) or line.list_kind:
+            return None
+        name = line.text
+    unit, problems = match_unit(name, units, shown, line.number)
+    if unit is None and not labelled and not expect:
+        return None
+    return unit, problems
+
+
+def match_unit(name: str, units: Sequence[Unit], shown: str, line: int) -> tuple[str | None, list[Problem]]:
+    """The unit a line names, in either language: exactly, or closely with a warning; else an error.
+
+    'A / B' (a unit and its part) is read as its last part, B.
+    """
+    parts = [p.strip() for p in re.split(r"\s+/\s+|/", name) if p.strip()] or [name]
+    wanted = parts[-1]
+    scored = sorted(((_likeness(wanted, n), u) for u in units for n in u.names), key=lambda s: -s[0])
+    everything = [n for u in units for n in u.names]
+    if not scored or scored[0][0] < CLOSE_ENOUGH:
+        return None, [Problem(shown, line, f"'{_short(name)}' is not a unit of content/units.yaml"
+                              f"{suggest(wanted, everything)}: if it is the responding unit, add it to "
+                              "content/units.yaml (id, names and slugs in every language); else correct the line")]
+    best, unit = scored[0]
+    rival = next((s for s in scored if s[1].id != unit.id), None)
+    if rival is not None and rival[0] >= best - 0.02 and best < 1.0:
+        return None, [Problem(shown, line, f"'{_short(name)}' is as close to '{unit.id}' as to '{rival[1].id}': "
+                              "write the unit's name as in content/units.yaml")]
+    if best < 1.0:
+        chosen = max(unit.names, key=lambda n: _likeness(wanted, n))
+        return unit.id, [Problem(shown, line, f"'{_short(name)}' is not written as any unit's name; read as "
+                                 f"'{chosen}' ({unit.id}): check it, or add this spelling's unit to "
+                                 "content/units.yaml", severity="warning")]
+    return unit.id, []
+
+
+def _likeness(a: str, b: str) -> float:
+    a, b = _norm(a), _norm(b)
+    return 1.0 if a == b else difflib.SequenceMatcher(None, a, b).ratio()
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"\s+", " ", nfc(text).casefold().replace("–", "-").replace("—", "-")).strip(" .:;,")
+
+
+# -- planning the files -------------------------------------------------------------------
+
+
+def _plan_file(result: Plan, content: Path, root: Path, year: str, r: Response, lang: str,
+               meta: dict[str, object], translation_fields: dict[str, str] | None, force: bool, shown: str) -> None:
+    name = f"{r.section}-{r.unit}.{lang}.md"
+    rel_path = f"content/{year}/{name}"
+    target = inside(content, f"{year}/{name}")
+    if target is None:
+        result.problems.append(Problem(shown, r.line, f"refused: the file {rel_path} would lie outside content/"))
+        return
+    body = r.body.strip() + "\n"
+    if not target.exists():
+        post = frontmatter.Post(r.body.strip())
+        post.metadata.update(meta)
+        text = frontmatter.dumps(post, sort_keys=False, Dumper=_Dumper, allow_unicode=True) + "\n"
+        result.files.append(Planned(rel_path, text, "new", r.section, r.unit))
+        return
+    try:
+        raw = target.read_bytes()
+        existing = raw.decode("utf-8").removeprefix("\ufeff")
+    except (OSError, UnicodeDecodeError):
+        result.problems.append(Problem(rel_path, None, "exists but cannot be read as UTF-8 text: it is not replaced"))
+        return
+    newline = "\r\n" if "\r\n" in existing else "\n"
+    lines = existing.replace("\r\n", "\n").split("\n")
+    close = next((k for k in range(1, len(lines)) if lines[k].rstrip() in ("---", "...")), None)
+    if lines[0].rstrip() != "---" or close is None:
+        result.problems.append(Problem(rel_path, 1, "exists but its front matter is broken: fix it (or remove the "
+                                       "file) before importing over it"))
+        return
+    head = "\n".join(lines[: close + 1])
+    old_body = "\n".join(lines[close + 1:]).strip()
+    if translation_fields is not None:
+        fields = dict(translation_fields)
+        if old_body == r.body.strip() and "reviewed" in fields:
+            del fields["reviewed"]  # the same text stays as reviewed as it was
+        head = set_fields(head + "\n", fields, after="translation_of").rstrip("\n")
+    text = (head + "\n\n" + body).replace("\n", newline)
+    if raw.startswith(b"\xef\xbb\xbf"):
+        text = "\ufeff" + text
+    if text == raw.decode("utf-8"):
+        result.files.append(Planned(rel_path, text, "unchanged", r.section, r.unit))
+    elif force:
+        result.files.append(Planned(rel_path, text, "replace", r.section, r.unit))
+    else:
+        result.problems.append(Problem(shown, r.line, f"{rel_path} exists and its text differs: it is not "
+                                       "overwritten; use --force to replace its text (its front matter is kept)"))
+
+
+def _plan_translations(result: Plan, content: Path, root: Path, year: str, responses: Sequence[Response],
+                       loaded: Loaded, original: str, lang: str, force: bool, shown: str) -> None:
+    originals = {(o.name_section, o.name_unit): o for o in loaded.responses if o.year == year and o.lang == original}
+    for r in responses:
+        source: ResponseFile | None = originals.get((r.section, r.unit))
+        if source is None:
+            result.problems.append(Problem(shown, r.line, f"there is no original content/{year}/{r.section}-{r.unit}."
+                                           f"{original}.md for this translation: import the original first"))
+            continue
+        current = body_digest(source.body)
+        digest = current
+        if r.digest is not None and r.digest != current:
+            digest = r.digest
+            result.problems.append(Problem(shown, r.line, f"{source.path} has changed since this document was "
+                                           "exported: the translation is recorded as following the exported text, "
+                                           "and `check` shows it as outdated", severity="warning"))
+        meta: dict[str, object] = {"section": _Quoted(r.section), "unit": r.unit}
+        weight = source.meta.data.get("weight") if isinstance(source.meta.data, dict) else None
+        if isinstance(weight, int):
+            meta["weight"] = weight
+        meta.update(translation_of=source.name, source_digest=digest, reviewed=False, draft=True)
+        _plan_file(result, content, root, year, r, lang, meta, {"source_digest": digest, "reviewed": "false"},
+                   force, shown)
+
+
+def _weights(responses: Sequence[Response], units: Sequence[Unit]) -> dict[str, int]:
+    """A weight for each response of a section whose order in the document is not units.yaml's."""
+    order = {u.id: u.order for u in units}
+    by_section: dict[str, list[Response]] = {}
+    for r in responses:
+        by_section.setdefault(r.section, []).append(r)
+    weights = {}
+    for number, rs in by_section.items():
+        ranks = [order.get(r.unit, 0) for r in rs]
+        if ranks != sorted(ranks):
+            for position, r in enumerate(rs, start=1):
+                weights[number + "\0" + r.unit] = position
+    return weights
+
+
+def _plan_report(result: Plan, content: Path, root: Path, year: str, parsed: Parsed, loaded: Loaded, shown: str,
+                 source_name: str) -> None:
+    """A draft report.yaml with every heading found, the Swedish titles left to the editor."""
+    target = inside(content, f"{year}/report.yaml")
+    if target is None:
+        result.problems.append(Problem(shown, None, f"refused: content/{year}/report.yaml would lie outside content/"))
+        return
+    words = reflow.vocabulary(line.text for r in parsed.responses for line in r.lines if line.text)
+    previous = _previous_report(loaded, year)
+    prev_year = str(previous.get("year", "")) if previous else ""
+
+    def again(value: Any) -> str:
+        text = str(value) if value is not None else ""
+        return text.replace(prev_year, year) if prev_year else text
+
+    title_lines: list[str] = []
+    for line in parsed.preface:
+        if not line.text:
+            if title_lines:
+                break
+            continue
+        title_lines.append(line.text)
+    doc_title = " ".join(title_lines) if title_lines and len(" ".join(title_lines)) <= MAX_TITLE else ""
+    prev_title = previous.get("title", {}) if previous else {}
+    prev_committee = previous.get("committee", {}) if previous else {}
+    prev_eval = previous.get("evaluation_report", {}) if previous else {}
+    languages = _languages(loaded)
+    original, others = languages[0], languages[1:]
+    out = [
+        f"# The structure of the {year} report: a DRAFT written by `python build.py import` from {source_name}",
+        f"# on {datetime.date.today().isoformat()}. Before publishing, the editor",
+        "# - checks every title: the importer wrote the document's capitals in sentence case (a name such as",
+        "#   'Espoon' or 'ICT' is capitalised only where the document's own text writes it so);",
+        "# - writes the titles marked TODO (`python build.py check` lists each one missing until then);",
+        "# - sets the publication date and checks the evaluation report's address and title.",
+        f"year: {int(year)}",
+        "title:",
+    ]
+
+    def localized(indent: str, values: Mapping[str, str], hints: Mapping[str, str]) -> None:
+        for code in languages:
+            if values.get(code):
+                out.append(f"{indent}{code}: {_scalar(values[code])}")
+            else:
+                hint = f" (last year's, with the year changed: {hints[code]})" if hints.get(code) else ""
+                out.append(f"{indent}# {code}: TODO{hint}")
+
+    localized("  ", {original: doc_title or again(prev_title.get(original))} if doc_title or prev_title else {},
+              {c: again(prev_title.get(c)) for c in others if prev_title.get(c)})
+    out.append("committee:")
+    localized("  ", {c: str(v) for c, v in prev_committee.items()} if isinstance(prev_committee, dict) else {}, {})
+    out.append("# published: \"YYYY-MM-DD\"  TODO: the date the responses are published")
+    out.append("evaluation_report:")
+    url = prev_eval.get("url") if isinstance(prev_eval, dict) else None
+    out.append(f"  url: {_scalar(str(url))}" if url else "  # url: TODO (https://…)")
+    out.append("  title:")
+    eval_title = prev_eval.get("title", {}) if isinstance(prev_eval, dict) else {}
+    localized("    ", {original: again(eval_title.get(original))} if eval_title.get(original) else {},
+              {c: again(eval_title.get(c)) for c in others if eval_title.get(c)})
+    out.append("sections:")
+    for h in parsed.headings:
+        out.append(f"  - number: \"{h.number}\"")
+        out.append("    title:")
+        out.append(f"      {original}: {_scalar(reflow.sentence_case(h.title, words))}")
+        for code in others:
+            out.append(f"      # {code}: TODO")
+    rel_path = f"content/{year}/report.yaml"
+    result.files.append(Planned(rel_path, "\n".join(out) + "\n", "new"))
+
+
+def _previous_report(loaded: Loaded, year: str) -> dict[str, Any]:
+    earlier = [y for y, d in loaded.reports.items() if y < year and isinstance(d.data, dict)]
+    return dict(loaded.reports[max(earlier)].data) if earlier else {}
+
+
+def _scalar(text: str) -> str:
+    dumped: str = yaml.safe_dump(text, allow_unicode=True, width=10_000, default_style=None)
+    return dumped.removesuffix("\n").removesuffix("\n...").strip()
+
+
+# -- the project -------------------------------------------------------------------------
+
+
+def _languages(loaded: Loaded) -> list[str]:
+    data = loaded.settings.data if loaded.settings is not None else None
+    if not isinstance(data, dict) or not isinstance(data.get("languages"), list):
+        return []
+    return [str(lang["code"]) for lang in data["languages"] if isinstance(lang, dict) and "code" in lang]
+
+
+def _units(loaded: Loaded) -> list[Unit]:
+    data = loaded.units.data if loaded.units is not None else None
+    if not isinstance(data, dict) or not isinstance(data.get("units"), list):
+        return []
+    units = []
+    for order, u in enumerate(data["units"]):
+        if isinstance(u, dict) and isinstance(u.get("id"), str) and isinstance(u.get("name"), dict):
+            names = tuple(str(n) for n in u["name"].values() if n)
+            units.append(Unit(u["id"], names, u.get("parent"), order))
+    return units
+
+
+def _span(lines: Sequence[SourceLine]) -> str:
+    """'line 3' or 'lines 3–9'."""
+    numbers = [line.number for line in lines if line.text] or [lines[0].number if lines else 0]
+    return f"line {numbers[0]}" if numbers[0] == numbers[-1] else f"lines {numbers[0]}–{numbers[-1]}"
+
+
+def _short(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+class _Quoted(str):
+    """A value written in double quotes, as the content files do ("1.10" must never become 1.1)."""
+
+
+class _Dumper(yaml.SafeDumper):
+    pass
+
+
+_Dumper.add_representer(_Quoted, lambda dumper, value: dumper.represent_scalar(
+    "tag:yaml.org,2002:str", str(value), style='"'))
