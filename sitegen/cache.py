@@ -16,7 +16,7 @@ import hashlib
 import marshal
 import os
 import zlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import fields
 from pathlib import Path
 from typing import Any, ClassVar, Protocol, TypeVar
@@ -34,6 +34,7 @@ class Record(Protocol):
 
 
 R = TypeVar("R", bound=Record)
+T = TypeVar("T")
 
 
 def digest(*parts: bytes | str) -> str:
@@ -90,6 +91,10 @@ class Cache:
         self.new: list[dict[tuple[Any, ...], Any]] = [{} for _ in range(SHARDS)]
         self.dirty: set[int] = set()
         self.kinds: set[str] = set()
+        self.warm = False
+        """Kept in memory between runs (the preview): then `memo` keeps objects too."""
+        self.objects: dict[Hashable, Any] = {}
+        self.touched: set[Hashable] = set()
 
     def _shard_file(self, shard: int) -> Path:
         assert self.path is not None
@@ -139,6 +144,34 @@ class Cache:
         """Store a record's fields (plain data) under `key`."""
         row = tuple(getattr(record, f.name) for f in fields(record))  # type: ignore[arg-type]
         self.put((type(record).__name__, *key, record.VERSION), row)
+
+    def memo(self, key: Hashable, make: Callable[[], T]) -> T:
+        """make(); in a warm store, what it made for the same key in this run or the last.
+
+        For objects built from stored data or from other memoised objects (parsed files,
+        a year's model, its pages' plan): a warm preview rebuilds only what an edit changed.
+        The key must name everything the object is made from.
+        """
+        if not self.warm:
+            return make()
+        self.touched.add(key)
+        if key in self.objects:
+            return self.objects[key]  # type: ignore[no-any-return]
+        value = self.objects[key] = make()
+        return value
+
+    def memo_from(self, kind: str, sources: tuple[Any, ...], make: Callable[[], T]) -> T:
+        """memo() keyed by the identity of the (memoised) objects a value is made from; the entry
+        holds them, so that no other object can come to have their ids while it lives."""
+        key = (kind, *(id(source) for source in sources))
+        return self.memo(key, lambda: (sources, make()))[1]
+
+    def thawed(self, key: tuple[Any, ...], thaw: Callable[[Any], T]) -> T | None:
+        """The value under `key` made into objects by `thaw` (once while the store is warm), or None."""
+        value = self.get(key)
+        if value is None:
+            return None
+        return self.memo(key, lambda: thaw(value))
 
     def remember(self, key: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
         """The value under `key`, computed and stored when missing."""
@@ -200,3 +233,5 @@ class Cache:
         self.save()
         self.new = [{} for _ in range(SHARDS)]
         self.kinds = set()
+        self.objects = {key: value for key, value in self.objects.items() if key in self.touched}
+        self.touched = set()

@@ -231,9 +231,11 @@ def _data_file(path: Path, root: Path, cache: Cache, problems: list[Problem]) ->
         doc, more = parse_yaml(text, shown) if text is not None else (None, [])
         return doc, probs + more
 
-    doc, probs = _thaw(cache.remember(("data", shown, digest(raw)), lambda: _freeze(*parse())), Document)
+    key = ("data", shown, digest(raw))
+    cache.remember(key, lambda: _freeze(*parse()))
+    doc, probs = cache.thawed(key, lambda value: _thaw(value, Document)) or (None, [])
     problems.extend(probs)
-    return doc  # type: ignore[no-any-return]
+    return doc
 
 
 def read_responses(files: list[tuple[str, str, str, os.stat_result | None]],
@@ -251,9 +253,9 @@ def read_responses(files: list[tuple[str, str, str, os.stat_result | None]],
         signature = trusted_signature(st, now)
         if signature is not None:
             known = cache.get(("stat", shown))
-            hit = cache.get(("load", shown, known[1])) if known is not None and known[0] == signature else None
-            if hit is not None:
-                results[index] = _thaw(hit, ResponseFile)
+            if known is not None and known[0] == signature:
+                results[index] = cache.thawed(("load", shown, known[1]), _thaw_response)
+            if results[index] is not None:
                 continue
         todo.append((index, signature))
     if len(todo) >= MIN_ITEMS:
@@ -267,11 +269,9 @@ def read_responses(files: list[tuple[str, str, str, os.stat_result | None]],
         if signature is not None:
             cache.put(("stat", shown), (signature, file_digest))
         key = ("load", shown, file_digest)
-        if parsed is None:  # bytes seen before: the cache has them parsed
-            parsed = cache.get(key)
-        else:
+        if parsed is not None:  # new bytes (else the cache has them parsed)
             cache.put(key, parsed)
-        results[index] = _thaw(parsed, ResponseFile)
+        results[index] = cache.thawed(key, _thaw_response)
     return [r for r in results if r is not None]
 
 
@@ -338,6 +338,10 @@ def _freeze(value: Document | ResponseFile | None, problems: list[Problem]) -> t
                  _document_plain(value.meta), value.body, value.body_line, value.digest, value.file_digest)
         return plain, to_plain(problems)
     return _document_plain(value), to_plain(problems)
+
+
+def _thaw_response(stored: tuple[Any, ...]) -> tuple[ResponseFile | None, list[Problem]]:
+    return _thaw(stored, ResponseFile)
 
 
 def _thaw(stored: tuple[Any, ...] | None, kind: type) -> tuple[Any, list[Problem]]:

@@ -9,9 +9,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, partial
 from typing import Any
 
+from .cache import Cache
 from .load import Loaded, ResponseFile
 
 
@@ -213,31 +214,41 @@ class Site:
         return {uid: frozenset(ids) for uid, ids in below.items()}
 
 
-def build_model(loaded: Loaded, preview: bool = False, base_url: str | None = None) -> Site:
-    """Assemble the site from validated content; drafts only when `preview`."""
+def build_model(loaded: Loaded, preview: bool = False, base_url: str | None = None,
+                cache: Cache | None = None) -> Site:
+    """Assemble the site from validated content; drafts only when `preview`.
+
+    With a warm `cache` (the preview), a year whose report and response files are the
+    same objects as in the last build keeps its Report: an edit models one year again.
+    """
+    cache = cache or Cache.disabled()
     settings: Any = loaded.settings.data if loaded.settings else {}
     languages = tuple(Language(lang["code"], lang["locale"]) for lang in settings["languages"])
-    units = {
+    assert loaded.units is not None
+    units = cache.memo_from("units", (loaded.units,), lambda: {
         u["id"]: Unit(u["id"], u.get("kind", "unit"), dict(u["name"]), dict(u["slug"]), u.get("parent"))
-        for u in loaded.units.data["units"]  # type: ignore[union-attr]
-    }
-    shown = [r for r in loaded.responses if preview or not r.draft]
-    files = {(r.year, r.meta.data["section"], r.meta.data["unit"], r.lang): r for r in shown}
+        for u in loaded.units.data["units"]})  # type: ignore[union-attr]
     codes = [lang.code for lang in languages]
-    reports = sorted((build_report(year, doc.data, files, codes, units) for year, doc in loaded.reports.items()),
-                     key=lambda r: r.year, reverse=True)
+    by_year: dict[str, list[ResponseFile]] = {}
+    for r in loaded.responses:
+        if preview or not r.draft:
+            by_year.setdefault(r.year, []).append(r)
+    reports = sorted((cache.memo_from(f"report {preview} {codes}", (doc, units, *by_year.get(year, ())),
+                                      partial(build_report, year, doc.data, by_year.get(year, []), codes, units))
+                      for year, doc in loaded.reports.items()), key=lambda r: r.year, reverse=True)
     statement = loaded.accessibility.data if loaded.accessibility is not None else {}
     drafts = sum(1 for r in loaded.responses if r.draft)
     return Site(base_url or settings["base_url"], languages, units, tuple(reports), statement, preview, drafts)
 
 
-def build_report(year: str, data: Mapping[str, Any], files: Mapping[tuple[str, str, str, str], ResponseFile],
-                 codes: list[str], units: Mapping[str, Unit]) -> Report:
+def build_report(year: str, data: Mapping[str, Any], shown: list[ResponseFile], codes: list[str],
+                 units: Mapping[str, Unit]) -> Report:
     """One year's report: its headings, each with the responses to it in order (weight, then unit)."""
     order = {uid: i for i, uid in enumerate(units)}
+    files = {(r.year, r.meta.data["section"], r.meta.data["unit"], r.lang): r for r in shown}
     by_section: dict[str, list[Response]] = {}
-    for (y, section, unit_id, lang), source in files.items():
-        if y == year and lang == codes[0]:
+    for (_, section, unit_id, lang), source in files.items():
+        if lang == codes[0]:
             by_section.setdefault(section, []).append(build_response(source, files, codes, units[unit_id]))
     sections = tuple(
         Section(s["number"], dict(s["title"]), tuple(sorted(

@@ -61,7 +61,9 @@ class Session:
 
     @classmethod
     def open(cls, project: Project, warm: bool = False) -> Session:
-        return cls(Cache.at(project.root), warm)
+        store = Cache.at(project.root)
+        store.warm = warm
+        return cls(store, warm)
 
     def done(self, learnt: bool = True) -> None:
         """Save what the store learnt; a warm session goes on from what it holds in memory."""
@@ -137,7 +139,7 @@ def build(project: Project, session: Session | None = None, *, preview: bool = F
     result = check(project, strict, session)
     if result.failed or result.loaded is None:
         return finish(session, result)
-    site = build_model(result.loaded, preview=preview, base_url=base_url)
+    site = build_model(result.loaded, preview=preview, base_url=base_url, cache=session.store)
     progress("rendering the pages that changed")
     output = render(site, project.templates, project.root, session.store, write.holding(out))
     result.problems = sort(result.problems + output.problems)

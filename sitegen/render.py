@@ -183,6 +183,7 @@ class Renderer:
         self.codes = [lang.code for lang in site.languages]
         self.strings = load_strings(templates, root, self.codes)
         self.env = make_environment(templates, cache)
+        self.cache = cache or Cache.disabled()
         self.locales = {lang.code: lang.locale for lang in site.languages}
         self.response_keys: dict[int, tuple[Response, str]] = {}
         self.global_key = digest(CODE_DIGEST, tree_digest(p for p in templates.rglob("*") if p.is_file()),
@@ -214,13 +215,27 @@ class Renderer:
 
     # Planning ------------------------------------------------------------------
 
-    def plan(self) -> list[PageJob]:
-        """Every page of the site, each with its key; a build renders those the published tree lacks."""
+    def plan(self) -> tuple[list[PageJob], list[str]]:
+        """Every page of the site, each with its key, and the sitemap's entries.
+
+        A build renders the pages the published tree lacks. A report that is the same
+        object as in the last build (a warm preview: see model.build_model) keeps its
+        pages' plan, so an edit plans one year again.
+        """
         jobs = self.site_jobs()
+        entries = [entry for job in jobs for entry in sitemap_entries(self.site.base_url, job.info)]
         for report in self.site.reports:
-            structure = self.structure_key(report)
-            jobs += [job for lang in self.codes for job in self.report_jobs(lang, report, structure)]
-        return jobs
+            year_jobs, year_entries = self.cache.memo_from(f"pages {self.global_key}", (report,),
+                                                           partial(self.year_plan, report))
+            jobs += year_jobs
+            entries += year_entries
+        return jobs, entries
+
+    def year_plan(self, report: Report) -> tuple[list[PageJob], list[str]]:
+        """A report's pages in every language, and their sitemap entries."""
+        structure = self.structure_key(report)
+        jobs = [job for lang in self.codes for job in self.report_jobs(lang, report, structure)]
+        return jobs, [entry for job in jobs for entry in sitemap_entries(self.site.base_url, job.info)]
 
     def site_jobs(self) -> list[PageJob]:
         """The pages above the reports: the root, each language's front page, 404, search and statement."""
@@ -274,12 +289,7 @@ class Renderer:
 
     def structure_key(self, report: Report) -> str:
         """What every page of a year may show: titles, dates, headings, who answered what."""
-        return digest(repr((report.year, sorted(report.title.items()), sorted(report.committee.items()),
-                            report.published, report.evaluation_report_url,
-                            sorted(report.evaluation_report_title.items()))),
-                      *(repr((s.number, sorted(s.title.items()),
-                              [(r.unit.id, r.weight, r.draft, sorted(r.texts)) for r in s.responses]))
-                        for s in report.sections))
+        return self.cache.memo_from("structure", (report,), partial(structure_key, report))
 
     def report_jobs(self, lang: str, report: Report, year_key: str) -> list[PageJob]:
         """The report's front page, one page per answered section and one per responding unit."""
@@ -370,6 +380,16 @@ def sitemap_page(entries: list[str]) -> Page:
     head = ('<?xml version="1.0" encoding="UTF-8"?>\n<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" '
             'xmlns:xhtml="http://www.w3.org/1999/xhtml">')
     return Page("sitemap.xml", "\n".join([head, *entries, "</urlset>\n"]).encode("utf-8"))
+
+
+def structure_key(report: Report) -> str:
+    """What every page of a year may show: titles, dates, headings, who answered what."""
+    return digest(repr((report.year, sorted(report.title.items()), sorted(report.committee.items()),
+                        report.published, sorted(report.evaluation_report_url.items()),
+                        sorted(report.evaluation_report_title.items()))),
+                  *(repr((s.number, sorted(s.title.items()),
+                          [(r.unit.id, r.weight, r.draft, sorted(r.texts)) for r in s.responses]))
+                    for s in report.sections))
 
 
 def response_key(r: Response) -> str:
@@ -497,9 +517,8 @@ def _plan(site: Site, templates: Path, root: Path, cache: Cache
     """The renderer, every page's job and the other files (sitemap, static files), or what stops them."""
     try:
         renderer = Renderer(site, templates, root, cache=cache)
-        jobs = renderer.plan()
-        extras = [sitemap_page([e for job in jobs for e in sitemap_entries(site.base_url, job.info)]),
-                  *extra_files(site, templates, renderer.strings)]
+        jobs, entries = renderer.plan()
+        extras = [sitemap_page(entries), *extra_files(site, templates, renderer.strings)]
     except TemplateProblem as exc:
         return exc.problems
     except jinja2.TemplateError as exc:

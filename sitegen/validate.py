@@ -127,16 +127,20 @@ def file_checks(responses: Sequence[ResponseFile], schema: Mapping[str, Any], ru
     out: dict[str, tuple[list[Problem], list[Link]]] = {}
     misses = []
     for r in responses:
-        hit = cache.get(check_key(r.path, r.file_digest, rules_key))
+        hit = cache.thawed(check_key(r.path, r.file_digest, rules_key), _thaw_checks)
         if hit is None:
             misses.append(r)
         else:
-            out[r.path] = (from_plain(hit[0]), hit[1])
+            out[r.path] = hit
     results = pmap(partial(_check_one, schema=schema, terms=terms), misses)
     for r, result in zip(misses, results, strict=True):
         cache.put(check_key(r.path, r.file_digest, rules_key), (to_plain(result[0]), result[1]))
         out[r.path] = result
     return out
+
+
+def _thaw_checks(stored: tuple[list[tuple[Any, ...]], list[Link]]) -> tuple[list[Problem], list[Link]]:
+    return from_plain(stored[0]), stored[1]
 
 
 def _check_one(r: ResponseFile, schema: Mapping[str, Any], terms: tuple[terminology.Term, ...]
