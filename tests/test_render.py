@@ -8,6 +8,7 @@ import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 
 import pytest
+import yaml
 
 from conftest import ROOT, SiteDir
 from htmlcheck import PageParser
@@ -64,6 +65,13 @@ def text_with(html: str, start: str) -> tuple[int, str | None, str]:
     parser = Langs()
     parser.feed(html)
     return next((i, lang, classes) for i, (lang, classes, text) in enumerate(parser.texts) if text.startswith(start))
+
+
+def texts(html: str) -> list[tuple[str | None, str, str]]:
+    """Every piece of text: its language, the classes of its enclosing elements, the text."""
+    parser = Langs()
+    parser.feed(html)
+    return parser.texts
 
 
 # -- URLs --------------------------------------------------------------------------------------
@@ -181,6 +189,28 @@ def test_dates_are_written_the_way_each_language_writes_them(
     html = render(minimal)[page]
     assert f'<time datetime="2022-09-01">{published}</time>' in html
     assert f'<time datetime="2022-10-15">{updated}</time>' in html
+
+
+# -- UI strings that name what they belong to ------------------------------------------------------
+
+
+def test_each_permalink_names_its_unit_for_screen_readers(minimal: SiteDir) -> None:
+    pages = render(minimal)
+    hidden = {lang: [t for _, c, t in texts(pages[f"{lang}/2021/2.2/index.html"]) if "permalink" in c]
+              for lang in ("fi", "sv")}
+    assert hidden["fi"] == ["#", "Pysyvä linkki vastaukseen: Tilapalvelut-liikelaitos",
+                            "#", "Pysyvä linkki vastaukseen: Konsernihallinto"]
+    assert hidden["sv"][1::2] == ["Permanent länk till svaret: Affärsverket Esbo lokaler",
+                                  "Permanent länk till svaret: Koncernförvaltningen"]
+
+
+def test_the_front_page_button_names_the_year_not_the_report_title_again(minimal: SiteDir) -> None:
+    html = render(minimal)["fi/index.html"]
+    button = html[html.index('<a class="button"'):]
+    button = button[:button.index("</a>")]
+    assert button.endswith(">Uusimmat vastaukset (2021)")
+    assert "Vastaukset vuoden 2021 suosituksiin" in html  # the title is in the list below it, once
+    assert html.count("Vastaukset vuoden 2021 suosituksiin") == 1
 
 
 # -- broken templates -------------------------------------------------------------------------------
