@@ -49,3 +49,16 @@ def test_the_checker_does_find_errors(tmp_path: Path) -> None:
                          check=False)
     assert run.returncode != 0
     assert json.loads(run.stderr)["messages"]
+
+
+def test_the_statement_listing_every_kind_of_issue_is_valid_html(minimal: SiteDir) -> None:
+    """The real statement lists no issue; the fixture's lists one under each heading it uses."""
+    command = vnu()
+    assert minimal.run("build").code == 0
+    pages = [minimal.root / "site" / lang / slug / "index.html"
+             for lang, slug in (("fi", "saavutettavuusseloste"), ("sv", "tillganglighetsutlatande"))]
+    assert all("<h3>" in p.read_text(encoding="utf-8") for p in pages)
+    run = subprocess.run([*command, "--errors-only", "--format", "json", *map(str, pages)],
+                         capture_output=True, text=True, check=False)
+    assert json.loads(run.stderr or run.stdout or '{"messages": []}')["messages"] == []
+    assert run.returncode == 0

@@ -8,6 +8,7 @@ import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 
 import pytest
+import yaml
 from conftest import ROOT, SiteDir
 from htmlcheck import PageParser
 
@@ -72,6 +73,13 @@ def text_with(html: str, start: str) -> tuple[int, str | None, str]:
     parser = Langs()
     parser.feed(html)
     return next((i, lang, classes) for i, (lang, classes, text) in enumerate(parser.texts) if text.startswith(start))
+
+
+def texts(html: str) -> list[tuple[str | None, str, str]]:
+    """Every piece of text: its language, the classes of its enclosing elements, the text."""
+    parser = Langs()
+    parser.feed(html)
+    return parser.texts
 
 
 # -- URLs --------------------------------------------------------------------------------------
@@ -189,6 +197,111 @@ def test_dates_are_written_the_way_each_language_writes_them(
     html = render(minimal)[page]
     assert f'<time datetime="2022-09-01">{published}</time>' in html
     assert f'<time datetime="2022-10-15">{updated}</time>' in html
+
+
+# -- UI strings that name what they belong to ------------------------------------------------------
+
+
+def test_every_ui_string_is_used_by_a_template_or_the_generator() -> None:
+    """A key nobody asks for is dead text that translators would still keep up (a key is asked
+    for by its quoted name: t('key'), t_in(code, 'key'), strings["key"])."""
+    keys = yaml.safe_load((ROOT / "templates" / "strings.yaml").read_text(encoding="utf-8"))
+    sources = [p.read_text(encoding="utf-8") for p in (ROOT / "templates").rglob("*.html")]
+    sources += [p.read_text(encoding="utf-8") for p in (ROOT / "sitegen").glob("*.py")]
+    unused = [k for k in keys if not any(f"'{k}'" in text or f'"{k}"' in text for text in sources)]
+    assert unused == []
+
+
+def test_each_permalink_names_its_unit_for_screen_readers(minimal: SiteDir) -> None:
+    pages = render(minimal)
+    hidden = {lang: [t for _, c, t in texts(pages[f"{lang}/2021/2.2/index.html"]) if "permalink" in c]
+              for lang in ("fi", "sv")}
+    assert hidden["fi"] == ["#", "Pysyvä linkki vastaukseen: Tilapalvelut-liikelaitos",
+                            "#", "Pysyvä linkki vastaukseen: Konsernihallinto"]
+    assert hidden["sv"][1::2] == ["Permanent länk till svaret: Affärsverket Esbo lokaler",
+                                  "Permanent länk till svaret: Koncernförvaltningen"]
+
+
+def test_the_front_page_button_names_the_year_not_the_report_title_again(minimal: SiteDir) -> None:
+    html = render(minimal)["fi/index.html"]
+    button = html[html.index('<a class="button"'):]
+    button = button[:button.index("</a>")]
+    assert button.endswith(">Uusimmat vastaukset (2021)")
+    assert "Vastaukset vuoden 2021 suosituksiin" in html  # the title is in the list below it, once
+    assert html.count("Vastaukset vuoden 2021 suosituksiin") == 1
+
+
+# -- the accessibility statement ----------------------------------------------------------------------
+
+STATEMENT = {"fi": "fi/saavutettavuusseloste/index.html", "sv": "sv/tillganglighetsutlatande/index.html"}
+ISSUES = "content/accessibility.yaml"
+
+
+def statement(site: SiteDir, lang: str = "fi") -> str:
+    html = render(site)[STATEMENT[lang]]
+    return html[html.index("<main"):html.index("</main>")]
+
+
+def without_issue(site: SiteDir, reason: str) -> None:
+    """Drop the fixture statement's known issue with this reason."""
+    data = yaml.safe_load(site.read(ISSUES))
+    kept = [issue for issue in data["known_issues"] if issue["reason"] != reason]
+    assert len(kept) == len(data["known_issues"]) - 1, reason
+    site.write(ISSUES, yaml.safe_dump({**data, "known_issues": kept}, allow_unicode=True, sort_keys=False))
+
+
+def test_a_statement_listing_a_non_compliance_says_the_site_complies_partially(minimal: SiteDir) -> None:
+    fi, sv = statement(minimal, "fi"), statement(minimal, "sv")
+    assert "<p>Sivusto täyttää saavutettavuusvaatimukset osittain (WCAG 2.2 AA).</p>" in fi
+    assert "<p>Webbplatsen uppfyller tillgänglighetskraven delvis (WCAG 2.2 AA).</p>" in sv
+    # The issues come under the law's own reasons, the non-compliance with its criteria.
+    assert fi.index("<h3>Vaatimustenvastaisuus</h3>") < fi.index("Kaavion värit") < fi.index(
+        "WCAG-kriteerit, jotka eivät täyty: 1.4.11, 1.4.1") < fi.index(
+        "<h3>Sisältö ei kuulu lainsäädännön soveltamisalaan</h3>") < fi.index("Vanhat videotallenteet")
+    assert "Kohtuuton rasite" not in fi  # no such item, no heading
+
+
+def test_content_outside_the_law_alone_leaves_the_site_fully_compliant(minimal: SiteDir) -> None:
+    without_issue(minimal, "non_compliance")
+    fi = statement(minimal)
+    assert "<p>Sivusto täyttää saavutettavuusvaatimukset (WCAG 2.2 AA).</p>" in fi
+    assert "osittain" not in fi and "Vaatimustenvastaisuus" not in fi
+    assert "Vanhat videotallenteet" in fi
+
+
+def test_no_known_issue_means_full_compliance_and_no_list(minimal: SiteDir) -> None:
+    without_issue(minimal, "non_compliance")
+    without_issue(minimal, "out_of_scope")
+    fi = statement(minimal)
+    assert "<p>Sivusto täyttää saavutettavuusvaatimukset (WCAG 2.2 AA).</p>" in fi
+    assert "Sisällöt, jotka eivät ole saavutettavia" not in fi
+    assert "<h2>Muuta tietoa sivustosta</h2>\n<p>Ruotsinkieliset vastaukset ovat käännöksiä.</p>" in fi
+
+
+def test_a_disproportionate_burden_makes_the_compliance_partial(minimal: SiteDir) -> None:
+    without_issue(minimal, "non_compliance")
+    minimal.write(ISSUES, minimal.read(ISSUES).replace("reason: out_of_scope", "reason: disproportionate_burden"))
+    fi = statement(minimal)
+    assert "osittain (WCAG 2.2 AA)" in fi
+    assert "<h3>Kohtuuton rasite</h3>" in fi
+
+
+def test_the_statement_tells_how_to_get_content_in_another_form_and_takes_the_days_from_the_data(
+        minimal: SiteDir) -> None:
+    fi, sv = statement(minimal, "fi"), statement(minimal, "sv")
+    assert ("Jos et pysty käyttämään jotakin sivuston sisältöä, voit pyytää tiedot toisessa muodossa "
+            "palautelomakkeella.") in fi
+    assert "kan du begära informationen i ett annat format via responsblanketten" in sv
+    # The fixture answers in 10 days: both the feedback and the authority paragraph say so.
+    assert fi.count("10 päivän kuluessa") == 2 and sv.count("inom 10 dagar") == 2
+    assert "viikon" not in fi and "veckor" not in sv
+
+
+def test_the_authority_is_named_on_one_line_and_its_unit_on_the_next(minimal: SiteDir) -> None:
+    fi = statement(minimal)
+    assert ("<p>Liikenne- ja viestintävirasto Traficom<br>\n"
+            "Digitaalisen esteettömyyden ja saavutettavuuden valvontayksikkö<br>\n") in fi
+    assert 'Puhelin (vaihde): <a href="tel:+358295345000">029 534 5000</a>' in fi
 
 
 # -- broken templates -------------------------------------------------------------------------------

@@ -46,7 +46,7 @@ def test_a_changed_original_makes_check_warn_and_the_swedish_page_say_so(real: S
     assert real.run("build").code == 0
     page = real.page("sv/2022/2.4/index.html")
     assert "notice-stale" not in page
-    assert "Översättning; originalet är på finska." in page
+    assert "Den här texten är en översättning. Originaltexten är på finska." in page
 
 
 def test_reviewed_is_set_only_when_asked(real: SiteDir) -> None:

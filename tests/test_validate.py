@@ -60,9 +60,10 @@ DEFS = {
                    "expected the date (YYYY-MM-DD) the responses were published")),
     "localized": ("content/units.yaml", "name: {fi: Konsernihallinto,", "name: {fi: 'Konsernihallinto (KH)',",
                   "name: {fi: '',", (3, "units[0].name.fi: '' should be non-empty")),
-    "accessibility": ("content/accessibility.yaml", "status: partial", "status: full", "status: partly",
-                      (8, "status: 'partly' is not allowed; expected one of full, partial, none; "
-                          "did you mean 'partial'?")),
+    "accessibility": ("content/accessibility.yaml", "reason: out_of_scope", "reason: disproportionate_burden",
+                      "reason: out_of_scop",
+                      (48, "known_issues[1].reason: 'out_of_scop' is not allowed; expected one of non_compliance, "
+                           "disproportionate_burden, out_of_scope; did you mean 'out_of_scope'?")),
     "terminology": ("content/terminology.yaml", "avoid: [skolväg]", "avoid: [skolväg, skolvägar]", "avoid: [sk]",
                     (4, "terms[0].avoid[0]: 'sk' is too short")),
     "slug": ("content/units.yaml", "slug: {fi: konsernihallinto,", "slug: {fi: konserni-2,",
@@ -77,6 +78,7 @@ DRAFT7_KEYWORDS = {
     "items", "maximum", "minItems", "minLength", "minProperties", "minimum", "pattern", "properties",
     "propertyNames", "required", "title", "type", "maxLength", "maxItems", "const", "uniqueItems",
     "patternProperties", "anyOf", "oneOf", "allOf", "not", "exclusiveMinimum", "exclusiveMaximum", "default",
+    "if", "then", "else",
 }
 """Keywords that mean the same in draft 7 (fastjsonschema, the quick "valid" check) and 2020-12
 (jsonschema, the messages). A 2020-12-only keyword would be ignored by the quick check."""
@@ -122,6 +124,21 @@ def test_a_data_file_invalid_under_each_definition_is_located(minimal: SiteDir, 
     path, old, _, invalid, expected = DEFS[name]
     edit(minimal, path, old, invalid)
     assert errors_in(minimal, path) == [expected]
+
+
+def test_a_non_compliance_in_the_accessibility_statement_must_name_the_wcag_criteria(minimal: SiteDir) -> None:
+    path = "content/accessibility.yaml"
+    edit(minimal, path, '    criteria: ["1.4.11", "1.4.1"]\n', "")
+    assert errors_in(minimal, path) == [(37, "known_issues[0].criteria: required field is missing")]
+    edit(minimal, path, "reason: non_compliance", "reason: disproportionate_burden")
+    assert errors_in(minimal, path) == []  # a burden or an out-of-scope item names no criteria
+
+
+def test_a_wcag_criterion_is_a_number_of_three_parts(minimal: SiteDir) -> None:
+    path = "content/accessibility.yaml"
+    edit(minimal, path, '"1.4.11"', '"1.4"')
+    assert errors_in(minimal, path) == [
+        (41, "known_issues[0].criteria[0]: '1.4' is not valid; expected a WCAG success criterion's number, e.g. 1.4.3")]
 
 
 def test_an_expectation_taken_from_a_description_is_not_cut_mid_sentence(minimal: SiteDir) -> None:
