@@ -95,6 +95,8 @@ class Cache:
         """Kept in memory between runs (the preview): then `memo` keeps objects too."""
         self.objects: dict[Hashable, Any] = {}
         self.touched: set[Hashable] = set()
+        self.unsaved: set[int] = set()
+        """Shards changed in memory since they were last written (a warm store writes on `save`)."""
 
     def _shard_file(self, shard: int) -> Path:
         assert self.path is not None
@@ -168,6 +170,9 @@ class Cache:
 
     def thawed(self, key: tuple[Any, ...], thaw: Callable[[Any], T]) -> T | None:
         """The value under `key` made into objects by `thaw` (once while the store is warm), or None."""
+        if key in self.objects:  # warm: a warm store keeps every entry, so no use need be marked
+            self.touched.add(key)
+            return self.objects[key]  # type: ignore[no-any-return]
         value = self.get(key)
         if value is None:
             return None
@@ -194,8 +199,11 @@ class Cache:
     def retain(self, keys: Iterable[tuple[Any, ...]]) -> None:
         """Keep these entries through the next save, without reading any shard for them.
 
-        Only shards already read can drop entries, so only their entries need the mark.
+        Only shards already read can drop entries, so only their entries need the mark;
+        a warm store drops nothing, so it need not look at the keys at all.
         """
+        if self.warm:
+            return
         for key in keys:
             if self._old[_shard(key)] is not None:
                 self.get(key)
@@ -210,27 +218,44 @@ class Cache:
 
     def save(self) -> None:
         """Write the shards whose entries changed, each atomically (a killed build leaves the
-        previous one; entries are keyed by their inputs, so shards of two builds still agree)."""
-        for shard, old in enumerate(self._old):
-            if old is None:  # never read: nothing in it was used or replaced
-                continue
-            entries = {key: value for key, value in old.items() if key[0] not in self.kinds}
-            entries.update(self.new[shard])
-            if shard not in self.dirty and len(entries) == len(old):
-                continue
-            self._old[shard] = entries
-            if self.path is not None:
+        previous one; entries are keyed by their inputs, so shards of two builds still agree).
+
+        Entries this run did not use are dropped, but for kinds it never asked about (a
+        `check` keeps the pages a build rendered) and in a warm store, which keeps all.
+        """
+        self.unsaved |= self._merge()
+        if self.path is not None:
+            for shard in sorted(self.unsaved):
                 self.path.mkdir(parents=True, exist_ok=True)
                 target = self._shard_file(shard)
                 tmp = target.with_suffix(f".tmp{os.getpid()}")
-                tmp.write_bytes(marshal.dumps({"format": FORMAT, "code": CODE_DIGEST, "entries": entries}))
+                tmp.write_bytes(marshal.dumps({"format": FORMAT, "code": CODE_DIGEST, "entries": self._old[shard]}))
                 os.replace(tmp, target)
+        self.unsaved = set()
+
+    def _merge(self) -> set[int]:
+        """Fold this run's entries into the shards in memory; the shards that changed."""
+        changed = set()
+        for shard, old in enumerate(self._old):
+            if old is None:  # never read: nothing in it was used or replaced
+                continue
+            if self.warm:  # keeps every entry: only what this run added or replaced
+                if shard in self.dirty:
+                    old.update(self.new[shard])
+                    changed.add(shard)
+                continue
+            entries = {key: value for key, value in old.items() if key[0] not in self.kinds}
+            entries.update(self.new[shard])
+            if shard in self.dirty or len(entries) != len(old):
+                self._old[shard] = entries
+                changed.add(shard)
         self.dirty.clear()
+        return changed
 
     def next_run(self) -> None:
-        """Save, then start a new run on what is in memory (the preview's warm session): as
-        after a fresh read, entries the next run does not use are dropped by its save."""
-        self.save()
+        """Start a new run on what is in memory (the preview's warm session): nothing is written
+        to disk until `save`, and the objects no run asked for since the last are let go."""
+        self.unsaved |= self._merge()
         self.new = [{} for _ in range(SHARDS)]
         self.kinds = set()
         self.objects = {key: value for key, value in self.objects.items() if key in self.touched}

@@ -147,13 +147,12 @@ def load(root: Path, content_dir: str = "content", cache: Cache | None = None,
     if not base.is_dir():
         problems.append(Problem(content_dir, None, "the content folder is missing"))
         return Loaded(root, None, None, {}, None, (), tuple(problems))
-    found = _scan(base, root, content_dir, problems)
+    found = _scan(base, root, content_dir, problems, stats or {})
     data = {name: _data_file(path, root, cache, problems) for name, path in found.data.items()}
     reports = {year: doc for year, path in found.reports.items()
                if (doc := _data_file(path, root, cache, problems)) is not None}
-    pending = [(path, shown, year, (stats or {}).get(path) or st) for path, shown, year, st in found.responses]
     responses: list[ResponseFile] = []
-    for response, probs in read_responses(pending, cache):
+    for response, probs in read_responses(found.responses, cache):
         problems.extend(probs)
         if response is not None:
             responses.append(response)
@@ -184,7 +183,8 @@ class _Found:
 DATA_FILES = (SETTINGS_FILE, UNITS_FILE, ACCESSIBILITY_FILE, TERMINOLOGY_FILE)
 
 
-def _scan(base: Path, root: Path, content_dir: str, problems: list[Problem]) -> _Found:
+def _scan(base: Path, root: Path, content_dir: str, problems: list[Problem],
+          stats: Mapping[str, os.stat_result]) -> _Found:
     """List content/: the data files, the year folders' reports and Markdown files; anything else is a problem."""
     found = _Found()
     for entry in _entries(base):
@@ -194,7 +194,7 @@ def _scan(base: Path, root: Path, content_dir: str, problems: list[Problem]) -> 
         if name in DATA_FILES:
             found.data[name] = Path(entry.path)
         elif entry.is_dir() and YEAR_DIR.match(name):
-            _scan_year(entry, name, base, root, content_dir, found, problems)
+            _scan_year(entry, name, base, root, content_dir, found, problems, stats)
         else:
             problems.append(Problem(rel(Path(entry.path), root), None,
                 f"'{name}' is not expected in {content_dir}/; expected {SETTINGS_FILE}, {UNITS_FILE}, "
@@ -203,7 +203,7 @@ def _scan(base: Path, root: Path, content_dir: str, problems: list[Problem]) -> 
 
 
 def _scan_year(folder: os.DirEntry[str], year: str, base: Path, root: Path, content_dir: str, found: _Found,
-               problems: list[Problem]) -> None:
+               problems: list[Problem], stats: Mapping[str, os.stat_result]) -> None:
     for item in _entries(Path(folder.path)):
         item_name = nfc(item.name)
         if is_ignored(item_name) or not _inside(item, base, root, problems):
@@ -212,7 +212,7 @@ def _scan_year(folder: os.DirEntry[str], year: str, base: Path, root: Path, cont
         if item_name == REPORT_FILE:
             found.reports[year] = Path(item.path)
         elif item_name.endswith(".md") and item.is_file():
-            found.responses.append((item.path, shown, year, _stat(item)))
+            found.responses.append((item.path, shown, year, stats.get(item.path) or _stat(item)))
         else:
             problems.append(Problem(shown, None,
                 f"'{item_name}' is not a response file; expected <section>-<unit>.<language>.md or report.yaml"))

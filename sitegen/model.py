@@ -234,7 +234,8 @@ def build_model(loaded: Loaded, preview: bool = False, base_url: str | None = No
         if preview or not r.draft:
             by_year.setdefault(r.year, []).append(r)
     reports = sorted((cache.memo_from(f"report {preview} {codes}", (doc, units, *by_year.get(year, ())),
-                                      partial(build_report, year, doc.data, by_year.get(year, []), codes, units))
+                                      partial(build_report, year, doc.data, by_year.get(year, []), codes, units,
+                                              cache))
                       for year, doc in loaded.reports.items()), key=lambda r: r.year, reverse=True)
     statement = loaded.accessibility.data if loaded.accessibility is not None else {}
     drafts = sum(1 for r in loaded.responses if r.draft)
@@ -242,24 +243,32 @@ def build_model(loaded: Loaded, preview: bool = False, base_url: str | None = No
 
 
 def build_report(year: str, data: Mapping[str, Any], shown: list[ResponseFile], codes: list[str],
-                 units: Mapping[str, Unit]) -> Report:
-    """One year's report: its headings, each with the responses to it in order (weight, then unit)."""
+                 units: Mapping[str, Unit], cache: Cache | None = None) -> Report:
+    """One year's report: its headings, each with the responses to it in order (weight, then unit).
+
+    In a warm `cache`, a response whose files are unchanged, and a heading whose responses
+    are, stay the same objects: the render stage then keeps their pages' plan.
+    """
+    cache = cache or Cache.disabled()
     order = {uid: i for i, uid in enumerate(units)}
     files = {(r.year, r.meta.data["section"], r.meta.data["unit"], r.lang): r for r in shown}
     by_section: dict[str, list[Response]] = {}
     for (_, section, unit_id, lang), source in files.items():
         if lang == codes[0]:
-            by_section.setdefault(section, []).append(build_response(source, files, codes, units[unit_id]))
-    sections = tuple(
-        Section(s["number"], dict(s["title"]), tuple(sorted(
-            by_section.get(s["number"], []), key=lambda r: (r.weight, order[r.unit.id]))))
-        for s in data["sections"]
-    )
+            versions = tuple(files.get((year, section, unit_id, code)) for code in codes)
+            by_section.setdefault(section, []).append(cache.memo_from(
+                "response", (*versions, units[unit_id]), partial(build_response, source, files, codes,
+                                                                 units[unit_id])))
+    sections = []
+    for s in data["sections"]:
+        answers = tuple(sorted(by_section.get(s["number"], []), key=lambda r: (r.weight, order[r.unit.id])))
+        sections.append(cache.memo_from("section", (s, *answers),
+                                        partial(Section, s["number"], dict(s["title"]), answers)))
     evaluation = data["evaluation_report"]
     url = evaluation["url"]
     return Report(int(year), dict(data["title"]), dict(data["committee"]), dt.date.fromisoformat(data["published"]),
                   dict(url) if isinstance(url, dict) else dict.fromkeys(codes, url), dict(evaluation["title"]),
-                  sections)
+                  tuple(sections))
 
 
 def build_response(source: ResponseFile, files: Mapping[tuple[str, str, str, str], ResponseFile],

@@ -66,7 +66,8 @@ class Session:
         return cls(store, warm)
 
     def done(self, learnt: bool = True) -> None:
-        """Save what the store learnt; a warm session goes on from what it holds in memory."""
+        """Save what the store learnt; a warm session goes on from what it holds in memory
+        (and is saved when the preview stops: an entry is never wrong, only missing)."""
         if self.warm:
             self.store.next_run()
         elif learnt:

@@ -25,7 +25,7 @@ from . import markup
 from .cache import CODE_DIGEST, Cache, digest, tree_digest
 from .errors import Problem
 from .load import parse_yaml, read_text
-from .model import Report, Response, Site, Text, Unit
+from .model import Report, Response, Section, Site, Text, Unit
 from .parallel import pmap, pmap_iter
 from .write import Page, version_of
 
@@ -182,8 +182,11 @@ class Renderer:
         self.html: dict[tuple[str, str], str] = dict(html or {})
         self.codes = [lang.code for lang in site.languages]
         self.strings = load_strings(templates, root, self.codes)
-        self.env = make_environment(templates, cache)
         self.cache = cache or Cache.disabled()
+        # One environment for as long as the templates are the same (a warm session's rebuilds):
+        # it holds the compiled templates, and a new one each time would be garbage with cycles.
+        self.env = self.cache.memo(("jinja", tree_digest(p for p in templates.rglob("*") if p.is_file())),
+                                   partial(make_environment, templates, cache))
         self.locales = {lang.code: lang.locale for lang in site.languages}
         self.response_keys: dict[int, tuple[Response, str]] = {}
         self.global_key = digest(CODE_DIGEST, tree_digest(p for p in templates.rglob("*") if p.is_file()),
@@ -235,7 +238,8 @@ class Renderer:
         """A report's pages in every language, and their sitemap entries."""
         structure = self.structure_key(report)
         jobs = [job for lang in self.codes for job in self.report_jobs(lang, report, structure)]
-        return jobs, [entry for job in jobs for entry in sitemap_entries(self.site.base_url, job.info)]
+        return jobs, [entry for job in jobs for entry in self.cache.memo_from(
+            f"sitemap {self.site.base_url}", (job,), partial(sitemap_entries, self.site.base_url, job.info))]
 
     def site_jobs(self) -> list[PageJob]:
         """The pages above the reports: the root, each language's front page, 404, search and statement."""
@@ -289,42 +293,59 @@ class Renderer:
 
     def structure_key(self, report: Report) -> str:
         """What every page of a year may show: titles, dates, headings, who answered what."""
-        return self.cache.memo_from("structure", (report,), partial(structure_key, report))
+        return self.cache.memo_from("structure", (report,), lambda: structure_key(report, partial(
+            self.cache.memo_from, "section structure")))
 
     def report_jobs(self, lang: str, report: Report, year_key: str) -> list[PageJob]:
-        """The report's front page, one page per answered section and one per responding unit."""
-        jobs = []
+        """The report's front page, one page per answered section and one per responding unit.
+
+        A page is planned again only when what it is made from is new (a warm session keeps
+        the plans of pages whose sections, responses and year structure are the same).
+        """
         t = self.t(lang)
         home = (t("site_name"), f"{lang}/index.html")
-        crumbs_report = (home, (str(report.year), report_path(lang, report.year)))
-        jobs.append(self.job("report.html", PageInfo(
+        jobs = [self.job("report.html", PageInfo(
             "report", lang, report_path(lang, report.year), report.title[lang],
             t("report_description", year=report.year, committee=report.committee[lang]),
             {c: report_path(c, report.year) for c in self.codes},
-            (home, (str(report.year), None))), year_key, report=report))
+            (home, (str(report.year), None))), year_key, report=report)]
         answered = report.answered
+        kind = f"{lang} {year_key} {self.global_key}"
         for i, section in enumerate(answered):
-            crumbs = crumbs_report + tuple(
-                (f"{s.number} {s.title[lang]}", section_path(lang, report.year, s.number) if s.responses else
-                 f"{report_path(lang, report.year)}#s{s.number}")
-                for s in report.ancestors(section.number)
-            ) + ((f"{section.number} {section.title[lang]}", None),)
-            jobs.append(self.job("section.html", PageInfo(
-                "section", lang, section_path(lang, report.year, section.number),
-                f"{section.number} {section.title[lang]}",
-                t("section_description", number=section.number, title=section.title[lang], year=report.year),
-                {c: section_path(c, report.year, section.number) for c in self.codes}, crumbs),
-                year_key, section.responses, report=report, section=section,
-                previous=answered[i - 1] if i > 0 else None,
-                next=answered[i + 1] if i + 1 < len(answered) else None))
+            neighbours = (answered[i - 1] if i > 0 else None, answered[i + 1] if i + 1 < len(answered) else None)
+            jobs.append(self.cache.memo_from(f"section {kind}", (section, *neighbours), partial(
+                self.section_job, lang, report, year_key, section, *neighbours)))
         for unit, own, below in self.responding_units(report):
-            jobs.append(self.job("unit.html", PageInfo(
-                "unit", lang, unit_path(lang, report.year, unit), unit.name[lang],
-                t("unit_description", unit=unit.name[lang], year=report.year),
-                {c: unit_path(c, report.year, unit) for c in self.codes},
-                crumbs_report + ((unit.name[lang], None),)),
-                year_key, own + below, report=report, unit=unit, own=own, below=below))
+            jobs.append(self.cache.memo_from(f"unit {kind} {len(own)}", (unit, *own, *below), partial(
+                self.unit_job, lang, report, year_key, unit, own, below)))
         return jobs
+
+    def section_job(self, lang: str, report: Report, year_key: str, section: Section,
+                    previous: Section | None, following: Section | None) -> PageJob:
+        """The page of one answered section, with its breadcrumbs and its neighbours."""
+        t = self.t(lang)
+        crumbs = ((t("site_name"), f"{lang}/index.html"), (str(report.year), report_path(lang, report.year))) + tuple(
+            (f"{s.number} {s.title[lang]}", section_path(lang, report.year, s.number) if s.responses else
+             f"{report_path(lang, report.year)}#s{s.number}")
+            for s in report.ancestors(section.number)
+        ) + ((f"{section.number} {section.title[lang]}", None),)
+        return self.job("section.html", PageInfo(
+            "section", lang, section_path(lang, report.year, section.number),
+            f"{section.number} {section.title[lang]}",
+            t("section_description", number=section.number, title=section.title[lang], year=report.year),
+            {c: section_path(c, report.year, section.number) for c in self.codes}, crumbs),
+            year_key, section.responses, report=report, section=section, previous=previous, next=following)
+
+    def unit_job(self, lang: str, report: Report, year_key: str, unit: Unit, own: list[Response],
+                 below: list[Response]) -> PageJob:
+        """The page of one responding unit: its own responses and those of the units below it."""
+        t = self.t(lang)
+        crumbs = ((t("site_name"), f"{lang}/index.html"), (str(report.year), report_path(lang, report.year)))
+        return self.job("unit.html", PageInfo(
+            "unit", lang, unit_path(lang, report.year, unit), unit.name[lang],
+            t("unit_description", unit=unit.name[lang], year=report.year),
+            {c: unit_path(c, report.year, unit) for c in self.codes}, crumbs + ((unit.name[lang], None),)),
+            year_key, own + below, report=report, unit=unit, own=own, below=below)
 
     def responding_units(self, report: Report) -> list[tuple[Unit, list[Response], list[Response]]]:
         """Units with responses of their own or of their sub-units: (unit, own, sub-units')."""
@@ -382,14 +403,22 @@ def sitemap_page(entries: list[str]) -> Page:
     return Page("sitemap.xml", "\n".join([head, *entries, "</urlset>\n"]).encode("utf-8"))
 
 
-def structure_key(report: Report) -> str:
-    """What every page of a year may show: titles, dates, headings, who answered what."""
+def structure_key(report: Report,
+                  memo: Callable[[tuple[Section], Callable[[], str]], str] = lambda s, make: make()) -> str:
+    """What every page of a year may show: titles, dates, headings, who answered what.
+
+    `memo` keeps each heading's part while its Section is the same object (a warm session).
+    """
     return digest(repr((report.year, sorted(report.title.items()), sorted(report.committee.items()),
                         report.published, sorted(report.evaluation_report_url.items()),
                         sorted(report.evaluation_report_title.items()))),
-                  *(repr((s.number, sorted(s.title.items()),
-                          [(r.unit.id, r.weight, r.draft, sorted(r.texts)) for r in s.responses]))
-                    for s in report.sections))
+                  *(memo((s,), partial(section_structure, s)) for s in report.sections))
+
+
+def section_structure(s: Section) -> str:
+    """What a heading adds to its year's structure: number, titles, who answered, in what order."""
+    return repr((s.number, sorted(s.title.items()), [(r.unit.id, r.weight, r.draft, sorted(r.texts))
+                                                     for r in s.responses]))
 
 
 def response_key(r: Response) -> str:
@@ -501,9 +530,8 @@ def render(site: Site, templates: Path, root: Path, cache: Cache,
     renderer, jobs, extras = planned
     files = {job.info.path: job.key for job in jobs} | {page.path: version_of(page.data) for page in extras}
     todo = sorted((job for job in jobs if not have(job.info.path, job.key)), key=lambda job: -len(job.texts))
-    shown = {(text.digest, str(r.year)) for report in site.reports for r in report.responses
-             for text in r.texts.values()}
-    cache.retain(_html_key(key) for key in shown)  # the next build may need any of them
+    cache.retain(_html_key((text.digest, str(r.year)))  # the next build may need any of them
+                 for report in site.reports for r in report.responses for text in r.texts.values())
     renderer.html = render_markdown((t for job in todo for t in job.texts), cache)
     first = _compile(renderer, {job.template for job in todo}) or (_render_one(renderer, todo[0]) if todo else None)
     if isinstance(first, Problem):

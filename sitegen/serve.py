@@ -19,6 +19,7 @@ import html
 import json
 import mimetypes
 import os
+import signal
 import sys
 import threading
 import time
@@ -184,6 +185,10 @@ class InotifyWatcher(Watcher):  # type: ignore[misc]
         return None, None
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def serve(project: pipeline.Project, host: str = "127.0.0.1", port: int = 8000,
           base_url: str | None = None, out: Callable[[str], None] | None = None) -> None:
     """Build the preview, then serve it until interrupted."""
@@ -192,4 +197,9 @@ def serve(project: pipeline.Project, host: str = "127.0.0.1", port: int = 8000,
     preview.rebuild()
     server = Server(app=preview.app, watcher=InotifyWatcher(watched(project), preview.rebuild, say))
     say(f"Serving the preview (drafts included) on http://{host}:{port}/ - press Ctrl+C to stop.")
-    server.serve(host=host, port=port, restart_delay=0, debug=False)
+    signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops the server as Ctrl+C does, saving the store
+    try:
+        server.serve(host=host, port=port, restart_delay=0, debug=False)
+    finally:
+        with preview.lock:  # what the session learnt, for the next command (not after every edit)
+            preview.session.store.save()

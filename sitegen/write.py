@@ -110,8 +110,10 @@ def holding(site: Path) -> Callable[[str, str], bool]:
     tree = current_tree(site)
     files = read_manifest(tree) or {}
 
+    top = f"{tree}{os.sep}"  # plain strings: pathlib's joins cost more than the lstat here
+
     def holds(path: str, version: str) -> bool:
-        return files.get(path) == version != UNKNOWN and tree is not None and os.path.lexists(tree / path)
+        return files.get(path) == version != UNKNOWN and tree is not None and os.path.lexists(top + path)
     return holds
 
 
@@ -290,10 +292,10 @@ def put(draft: Draft, page: Page, version: str | None = None) -> bool:
 
 def keep(draft: Draft, path: str, version: str) -> bool:
     """Take a file unchanged from the published tree; False if neither tree has that version."""
-    target = draft.tmp / path
-    if _holds(draft, path, version, target):
-        draft.kept += 1
+    if draft.files.get(path) == version != UNKNOWN and os.path.lexists(f"{draft.tmp}{os.sep}{path}"):
+        draft.kept += 1  # the draft (a spare) has it already: most files of a rebuild
         return True
+    target = draft.tmp / path
     if draft.previous is None or draft.previous_files.get(path) != version or version == UNKNOWN:
         return False
     _replaceable(draft, target)
