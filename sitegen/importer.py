@@ -120,21 +120,16 @@ def plan(root: Path, source_path: Path, shown: str, year: str, lang: str | None 
          force: bool = False) -> Plan:
     """Read the document and the project; the files an import would write (nothing is written)."""
     result = Plan()
-    if not re.fullmatch(r"[12][0-9]{3}", year):
-        result.problems.append(Problem("--year", None, f"'{_short(year)}' is not a year (four digits, e.g. 2023)"))
-        result.usage = True
-        return result
-    if not source_path.exists():
-        result.problems.append(Problem(shown, None, "no such file"))
+    usage = _usage_problem(source_path, shown, year)
+    if usage is not None:
+        result.problems.append(usage)
         result.usage = True
         return result
     loaded = load(root)
     languages = _languages(loaded)
     units = _units(loaded)
     if not languages or not units:
-        result.problems += [p for p in loaded.problems if p.path in ("content/site.yaml", "content/units.yaml")] or [
-            Problem("content/units.yaml", None, "the units (content/units.yaml) or the languages (content/site.yaml) "
-                    "could not be read: run `python build.py check`")]
+        result.problems += _project_problems(loaded)
         return result
     original = languages[0]
     lang = lang or original
@@ -143,62 +138,99 @@ def plan(root: Path, source_path: Path, shown: str, year: str, lang: str | None 
                                        f"{', '.join(languages)}{suggest(lang, languages)}"))
         result.usage = True
         return result
+    report, problem = _year_report(loaded, year, lang, original)
+    if problem is not None:
+        result.problems.append(problem)
+        return result
+    read = _read_document(result, source_path, shown, units)
+    if read is None:
+        return result
+    source, parsed = read
+    result.sections = len({r.section for r in parsed.responses})
+    if report is not None:
+        result.problems += _unknown_sections(parsed.headings, report, year, shown)
+    responses = _repair_responses(result, parsed, source, shown)
+    content = root / "content"
+    if lang == original:
+        _plan_originals(result, content, root, year, responses, units, lang, force, shown)
+        if report is None and not result.failed:
+            _plan_report(result, content, root, year, parsed, loaded, shown, source_path.name)
+    else:
+        _plan_translations(result, content, root, year, responses, loaded, original, lang, force, shown)
+    return result
+
+
+def _usage_problem(source_path: Path, shown: str, year: str) -> Problem | None:
+    """The command's own mistake (a bad year, no such file), before the project is read at all."""
+    if not re.fullmatch(r"[12][0-9]{3}", year):
+        return Problem("--year", None, f"'{_short(year)}' is not a year (four digits, e.g. 2023)")
+    if not source_path.exists():
+        return Problem(shown, None, "no such file")
+    return None
+
+
+def _project_problems(loaded: Loaded) -> list[Problem]:
+    """Why the units or the languages could not be read: the files' own problems, or a general one."""
+    return [p for p in loaded.problems if p.path in ("content/site.yaml", "content/units.yaml")] or [
+        Problem("content/units.yaml", None, "the units (content/units.yaml) or the languages (content/site.yaml) "
+                "could not be read: run `python build.py check`")]
+
+
+def _year_report(loaded: Loaded, year: str, lang: str, original: str) -> tuple[dict[str, Any] | None, Problem | None]:
+    """The year's report.yaml (None for a new year), or the problem that stops the import."""
     report_doc = loaded.reports.get(year)
     report = report_doc.data if report_doc is not None and isinstance(report_doc.data, dict) else None
     if report_doc is not None and report is None:
-        result.problems.append(Problem(report_doc.path, None, "report.yaml could not be read: fix it first "
-                                       "(`python build.py check`)"))
-        return result
+        return None, Problem(report_doc.path, None, "report.yaml could not be read: fix it first "
+                             "(`python build.py check`)")
     if lang != original and report is None:
-        result.problems.append(Problem(f"content/{year}/report.yaml", None,
-                                       f"year {year} has no report.yaml: a translation imports into a year whose "
-                                       f"original ('{original}') responses are already there"))
-        return result
+        return None, Problem(f"content/{year}/report.yaml", None,
+                             f"year {year} has no report.yaml: a translation imports into a year whose "
+                             f"original ('{original}') responses are already there")
+    return report, None
+
+
+def _read_document(result: Plan, source_path: Path, shown: str,
+                   units: Sequence[Unit]) -> tuple[Source, Parsed] | None:
+    """The document read and parsed, its problems added to `result`; None when there is nothing to import."""
     source, problems = read_source(source_path, shown)
     result.problems += problems
     if source is None:
-        return result
+        return None
     result.dropped = source.dropped
     parsed = parse(source, shown, units)
     result.problems += parsed.problems
     if not any(line.text for line in source.lines if not line.note):
         result.problems.append(Problem(shown, None, "the document is empty: there is nothing to import"))
-        return result
+        return None
     if not parsed.headings:
         result.problems.append(Problem(shown, None, "no numbered section heading was found (a line such as "
                                        "'2.4 Kaupungin toimialojen ICT-hankkeet', or a Word heading): nothing to "
                                        "import"))
-        return result
-    result.sections = len({r.section for r in parsed.responses})
+        return None
+    return source, parsed
+
+
+def _unknown_sections(headings: Sequence[Heading], report: Mapping[str, Any], year: str,
+                      shown: str) -> list[Problem]:
+    """An error for each heading whose section the year's report.yaml does not have."""
     numbers = [s["number"] for s in report.get("sections", []) if isinstance(s, dict)] if report else []
     where = f"content/{year}/report.yaml"
-    if report is not None:
-        for heading in parsed.headings:
-            if heading.number not in numbers:
-                result.problems.append(Problem(shown, heading.line, f"section '{heading.number}' is not in {where}"
-                                               f"{suggest_section(heading.number, numbers)}: add it there (number "
-                                               "and title in every language), or correct the heading"))
+    return [Problem(shown, heading.line, f"section '{heading.number}' is not in {where}"
+                    f"{suggest_section(heading.number, numbers)}: add it there (number "
+                    "and title in every language), or correct the heading")
+            for heading in headings if heading.number not in numbers]
+
+
+def _repair_responses(result: Plan, parsed: Parsed, source: Source, shown: str) -> list[Response]:
+    """Each response's lines repaired into its Markdown body; the empty ones are warned of and left out."""
     width = reflow.typical_width(source.lines)
     for response in parsed.responses:
         response.body = reflow.repair(response.lines, width)
         if not response.body:
             result.problems.append(Problem(shown, response.line, f"the response of '{response.unit}' to section "
                                            f"{response.section} is empty: it is skipped", severity="warning"))
-    responses = [r for r in parsed.responses if r.body]
-    content = root / "content"
-    if lang == original:
-        weights = _weights(responses, units)
-        for r in responses:
-            meta: dict[str, object] = {"section": _Quoted(r.section), "unit": r.unit}
-            if r.section + "\0" + r.unit in weights:
-                meta["weight"] = weights[r.section + "\0" + r.unit]
-            meta["draft"] = True
-            _plan_file(result, content, root, year, r, lang, meta, None, force, shown)
-        if report is None and not result.failed:
-            _plan_report(result, content, root, year, parsed, loaded, shown, source_path.name)
-    else:
-        _plan_translations(result, content, root, year, responses, loaded, original, lang, force, shown)
-    return result
+    return [r for r in parsed.responses if r.body]
 
 
 def write(root: Path, planned: Plan) -> list[Problem]:
@@ -521,6 +553,18 @@ def _plan_file(result: Plan, content: Path, root: Path, year: str, r: Response, 
     else:
         result.problems.append(Problem(shown, r.line, f"{rel_path} exists and its text differs: it is not "
                                        "overwritten; use --force to replace its text (its front matter is kept)"))
+
+
+def _plan_originals(result: Plan, content: Path, root: Path, year: str, responses: Sequence[Response],
+                    units: Sequence[Unit], lang: str, force: bool, shown: str) -> None:
+    """A draft file for each response in the original language (weighted where the document's order needs it)."""
+    weights = _weights(responses, units)
+    for r in responses:
+        meta: dict[str, object] = {"section": _Quoted(r.section), "unit": r.unit}
+        if r.section + "\0" + r.unit in weights:
+            meta["weight"] = weights[r.section + "\0" + r.unit]
+        meta["draft"] = True
+        _plan_file(result, content, root, year, r, lang, meta, None, force, shown)
 
 
 def _plan_translations(result: Plan, content: Path, root: Path, year: str, responses: Sequence[Response],
