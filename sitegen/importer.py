@@ -278,112 +278,13 @@ def describe(planned: Plan, dry_run: bool) -> tuple[list[str], str]:
 
 def parse(source: Source, shown: str, units: Sequence[Unit]) -> Parsed:
     """Find the numbered headings and the unit lines; the text between belongs to the unit before it."""
-    lines = list(source.lines)
-    out = Parsed([], [], [], [])
-    section: Heading | None = None
-    current: Response | None = None
-    orphan: list[SourceLine] = []
-    skipped_under: tuple[str, int] | None = None
-    skipped: list[SourceLine] = []
-    seen_sections: dict[str, int] = {}
-    seen_responses: dict[tuple[str, str], int] = {}
-
-    def flush_orphans() -> None:
-        if orphan and section is not None:
-            out.problems.append(Problem(shown, orphan[0].number, f"text under section {section.number} before any "
-                                        "unit line (" + _span(orphan) + "): say who responds with a line "
-                                        "'Vastaaja: <unit>' before it"))
-        orphan.clear()
-
-    def flush_skipped() -> None:
-        nonlocal skipped_under
-        if skipped_under is not None and skipped_under[1] > 0:
-            title, line = skipped_under
-            what = f", and the text under it ({_span(skipped)})," if skipped else ""
-            out.problems.append(Problem(shown, line, f"the heading '{_short(title)}' has no section number: it{what} "
-                                        "is skipped", severity="warning"))
-        skipped_under = None
-        skipped.clear()
-
-    # A Word document that numbers its headings in heading styles has no other headings:
-    # a paragraph such as '3 Uutta koulua' in its text is text.
-    styled = any(line.heading is not None and HEADING.match(line.text) for line in lines)
+    reader = _Reader(list(source.lines), shown, units)
     i = 0
-    while i < len(lines):
-        line = lines[i]
-        if line.note:
-            if current is not None and (found := DIGEST.search(line.text)):
-                current.digest = found.group(0)
-            i += 1
-            continue
-        if line.table:
-            out.problems.append(Problem(shown, line.number, "a table is not imported: it is skipped (write its "
-                                        "content as paragraphs or a list)", severity="warning"))
-            i += 1
-            continue
-        if not line.text:
-            if current is not None:
-                current.lines.append(line)
-            elif section is None and skipped_under is None and not out.headings:
-                out.preface.append(line)  # the preface's paragraphs, for the report's title
-            i += 1
-            continue
-        heading = _heading(lines, i, shown) if line.heading is not None or not styled else None
-        if heading is not None and heading == (None, 1, None) and (
-                LABEL.match(line.text) or _unit_line(lines, i, units, shown, expect=False) is not None):
-            heading = None  # a unit line in a heading style
-        if heading is not None:
-            found_heading, used, problem = heading
-            flush_orphans()
-            flush_skipped()
-            current = None
-            if found_heading is not None:
-                if found_heading.number in seen_sections:
-                    out.problems.append(Problem(shown, line.number, f"section {found_heading.number} is here a "
-                                                f"second time (first on line {seen_sections[found_heading.number]})"))
-                seen_sections.setdefault(found_heading.number, line.number)
-                out.headings.append(found_heading)
-                section = found_heading
-            elif problem is not None:  # what the bad heading heads is skipped: its error says so
-                out.problems.append(problem)
-                section, skipped_under = None, (line.text, 0)
-            elif section is None and not out.headings and skipped_under is None:
-                out.preface.append(line)  # a title in a heading style, before the first section
-            else:
-                section, skipped_under = None, (line.text, line.number)
-            i += used
-            continue
-        unit = _unit_line(lines, i, units, shown, expect=section is not None and current is None)
-        if unit is not None and section is not None:
-            unit_id, problems = unit
-            out.problems += problems
-            flush_orphans()
-            flush_skipped()
-            if unit_id is None:  # its text is skipped: the error says why
-                current, skipped_under = None, (line.text, 0)
-                i += 1
-                continue
-            key = (section.number, unit_id)
-            if key in seen_responses:
-                out.problems.append(Problem(shown, line.number, f"a second response of '{unit_id}' to section "
-                                            f"{section.number} (the first is on line {seen_responses[key]}): "
-                                            "join them into one"))
-            seen_responses.setdefault(key, line.number)
-            current = Response(section.number, unit_id, line.number)
-            out.responses.append(current)
-            i += 1
-            continue
-        if skipped_under is not None:
-            skipped.append(line)
-        elif current is not None:
-            current.lines.append(line)
-        elif section is not None:
-            orphan.append(line)
-        else:
-            out.preface.append(line)
-        i += 1
-    flush_orphans()
-    flush_skipped()
+    while i < len(reader.lines):
+        i += reader.step(i)
+    reader.flush_orphans()
+    reader.flush_skipped()
+    out = reader.out
     if out.preface:
         out.problems.append(Problem(shown, out.preface[0].number, "text before the first section ("
                                     f"{_span(out.preface)}: '{_short(out.preface[0].text)}') is not a response: it "
@@ -391,7 +292,144 @@ def parse(source: Source, shown: str, units: Sequence[Unit]) -> Parsed:
     return out
 
 
-def _heading(lines: Sequence[SourceLine], i: int, shown: str) -> tuple[Heading | None, int, Problem | None] | None:
+_HeadingLine = tuple[Heading | None, int, Problem | None]
+"""What `_heading` finds on a heading line: the heading (or None), the lines it takes, and its problem."""
+
+
+class _Reader:
+    """`parse`'s walk through the document's lines: where it is, and what it has found so far."""
+
+    def __init__(self, lines: list[SourceLine], shown: str, units: Sequence[Unit]) -> None:
+        self.lines = lines
+        self.shown = shown
+        self.units = units
+        self.out = Parsed([], [], [], [])
+        self.section: Heading | None = None
+        self.current: Response | None = None
+        self.orphan: list[SourceLine] = []
+        self.skipped_under: tuple[str, int] | None = None
+        self.skipped: list[SourceLine] = []
+        self.seen_sections: dict[str, int] = {}
+        self.seen_responses: dict[tuple[str, str], int] = {}
+        # A Word document that numbers its headings in heading styles has no other headings:
+        # a paragraph such as '3 Uutta koulua' in its text is text.
+        self.styled = any(line.heading is not None and HEADING.match(line.text) for line in lines)
+
+    def step(self, i: int) -> int:
+        """Read line i (and any it continues into); the number of lines used."""
+        line = self.lines[i]
+        if line.note:
+            if self.current is not None and (found := DIGEST.search(line.text)):
+                self.current.digest = found.group(0)
+            return 1
+        if line.table:
+            self.out.problems.append(Problem(self.shown, line.number, "a table is not imported: it is skipped (write "
+                                             "its content as paragraphs or a list)", severity="warning"))
+            return 1
+        if not line.text:
+            self._blank(line)
+            return 1
+        heading = self._heading_at(i)
+        if heading is not None:
+            return self._take_heading(line, heading)
+        unit = _unit_line(self.lines, i, self.units, self.shown,
+                          expect=self.section is not None and self.current is None)
+        if unit is not None and self.section is not None:
+            self._take_unit(line, unit, self.section)
+            return 1
+        self._text(line)
+        return 1
+
+    def flush_orphans(self) -> None:
+        """An error for the text under a section before any unit line, if there was some."""
+        if self.orphan and self.section is not None:
+            self.out.problems.append(Problem(self.shown, self.orphan[0].number, f"text under section "
+                                             f"{self.section.number} before any unit line (" + _span(self.orphan) +
+                                             "): say who responds with a line 'Vastaaja: <unit>' before it"))
+        self.orphan.clear()
+
+    def flush_skipped(self) -> None:
+        """A warning for the heading without a number just passed, and for the text skipped under it."""
+        if self.skipped_under is not None and self.skipped_under[1] > 0:
+            title, line = self.skipped_under
+            what = f", and the text under it ({_span(self.skipped)})," if self.skipped else ""
+            self.out.problems.append(Problem(self.shown, line, f"the heading '{_short(title)}' has no section number: "
+                                             f"it{what} is skipped", severity="warning"))
+        self.skipped_under = None
+        self.skipped.clear()
+
+    def _blank(self, line: SourceLine) -> None:
+        """A blank line: part of the response, or of the preface before any heading."""
+        if self.current is not None:
+            self.current.lines.append(line)
+        elif self.section is None and self.skipped_under is None and not self.out.headings:
+            self.out.preface.append(line)  # the preface's paragraphs, for the report's title
+
+    def _heading_at(self, i: int) -> _HeadingLine | None:
+        """Line i as a heading, or None when it is not one (or is a unit line in a heading style)."""
+        line = self.lines[i]
+        if line.heading is None and self.styled:
+            return None
+        heading = _heading(self.lines, i, self.shown)
+        if heading is not None and heading == (None, 1, None) and (
+                LABEL.match(line.text) or _unit_line(self.lines, i, self.units, self.shown, expect=False) is not None):
+            return None  # a unit line in a heading style
+        return heading
+
+    def _take_heading(self, line: SourceLine, heading: _HeadingLine) -> int:
+        """A heading ends what came before it and starts a section (or a skipped stretch); the lines it used."""
+        found_heading, used, problem = heading
+        self.flush_orphans()
+        self.flush_skipped()
+        self.current = None
+        if found_heading is not None:
+            if found_heading.number in self.seen_sections:
+                self.out.problems.append(Problem(self.shown, line.number, f"section {found_heading.number} is here a "
+                                                 "second time (first on line "
+                                                 f"{self.seen_sections[found_heading.number]})"))
+            self.seen_sections.setdefault(found_heading.number, line.number)
+            self.out.headings.append(found_heading)
+            self.section = found_heading
+        elif problem is not None:  # what the bad heading heads is skipped: its error says so
+            self.out.problems.append(problem)
+            self.section, self.skipped_under = None, (line.text, 0)
+        elif self.section is None and not self.out.headings and self.skipped_under is None:
+            self.out.preface.append(line)  # a title in a heading style, before the first section
+        else:
+            self.section, self.skipped_under = None, (line.text, line.number)
+        return used
+
+    def _take_unit(self, line: SourceLine, unit: tuple[str | None, list[Problem]], section: Heading) -> None:
+        """A unit line starts that unit's response to the section (or, naming no unit, a skipped stretch)."""
+        unit_id, problems = unit
+        self.out.problems += problems
+        self.flush_orphans()
+        self.flush_skipped()
+        if unit_id is None:  # its text is skipped: the error says why
+            self.current, self.skipped_under = None, (line.text, 0)
+            return
+        key = (section.number, unit_id)
+        if key in self.seen_responses:
+            self.out.problems.append(Problem(self.shown, line.number, f"a second response of '{unit_id}' to section "
+                                             f"{section.number} (the first is on line {self.seen_responses[key]}): "
+                                             "join them into one"))
+        self.seen_responses.setdefault(key, line.number)
+        self.current = Response(section.number, unit_id, line.number)
+        self.out.responses.append(self.current)
+
+    def _text(self, line: SourceLine) -> None:
+        """A line of text: the current response's, or skipped, or an orphan under its section, or the preface."""
+        if self.skipped_under is not None:
+            self.skipped.append(line)
+        elif self.current is not None:
+            self.current.lines.append(line)
+        elif self.section is not None:
+            self.orphan.append(line)
+        else:
+            self.out.preface.append(line)
+
+
+def _heading(lines: Sequence[SourceLine], i: int, shown: str) -> _HeadingLine | None:
     """(heading, lines used, problem) when line i is a section heading; None when it is not one.
 
     A Word heading style makes a heading of any paragraph: its number must be typed in
@@ -400,50 +438,76 @@ def _heading(lines: Sequence[SourceLine], i: int, shown: str) -> tuple[Heading |
     capitals continued on the next lines), or a number and a title standing on its own
     between blank lines ('2.4 Kaupungin toimialojen ICT-hankkeet').
     """
-    line = lines[i]
+    if lines[i].heading is not None:
+        return _styled_heading(lines[i], shown)
+    return _plain_heading(lines, i, shown)
+
+
+def _styled_heading(line: SourceLine, shown: str) -> _HeadingLine:
+    """A paragraph in a Word heading style: its typed number and title, or why it heads no section."""
     text = line.text
-    if line.heading is not None:
-        parts = text.split(None, 1)
-        token = parts[0].rstrip(".") if parts else ""
-        title = parts[1].strip() if len(parts) > 1 else ""
-        if SECTION_NUMBER.match(token) and title:
-            return Heading(token, title, line.number), 1, None
-        if re.search(r"\d|/|\\|\.\.", token):
-            return None, 1, Problem(shown, line.number, f"the heading's number '{_short(token)}' is not a section "
-                                    "number (whole numbers separated by dots, such as 2.4)")
-        if line.auto_numbered:
-            return None, 1, Problem(shown, line.number, f"the heading '{_short(text)}' is numbered by Word's "
-                                    "automatic numbering, which the importer cannot read: type the number into "
-                                    "the heading (e.g. '2.4 Kaupungin toimialojen ICT-hankkeet')")
-        return None, 1, None  # a heading with no number at all
-    match = HEADING.match(text)
+    parts = text.split(None, 1)
+    token = parts[0].rstrip(".") if parts else ""
+    title = parts[1].strip() if len(parts) > 1 else ""
+    if SECTION_NUMBER.match(token) and title:
+        return Heading(token, title, line.number), 1, None
+    if re.search(r"\d|/|\\|\.\.", token):
+        return None, 1, Problem(shown, line.number, f"the heading's number '{_short(token)}' is not a section "
+                                "number (whole numbers separated by dots, such as 2.4)")
+    if line.auto_numbered:
+        return None, 1, Problem(shown, line.number, f"the heading '{_short(text)}' is numbered by Word's "
+                                "automatic numbering, which the importer cannot read: type the number into "
+                                "the heading (e.g. '2.4 Kaupungin toimialojen ICT-hankkeet')")
+    return None, 1, None  # a heading with no number at all
+
+
+def _plain_heading(lines: Sequence[SourceLine], i: int, shown: str) -> _HeadingLine | None:
+    """A plain line as a heading: a number and a title in capitals, or one standing on its own."""
+    line = lines[i]
+    match = HEADING.match(line.text)
     if match is None:
-        bad = re.match(r"^(\S*\d\S*)\s+(\S.*)$", text)
-        if bad and re.search(r"/|\\|\.\.", bad.group(1)) and reflow.is_caps(bad.group(2)):
-            return None, 1, Problem(shown, line.number, f"the heading's number '{_short(bad.group(1))}' is not a "
-                                    "section number (whole numbers separated by dots, such as 2.4)")
-        return None
+        return _misnumbered_heading(line, shown)
     number, title = match.group("number"), match.group("title")
     if not SECTION_NUMBER.match(number) or len(title) > MAX_TITLE:
         return None
-    used = 1
     if reflow.is_caps(title):
-        if line.whole:
-            return Heading(number, title, line.number), 1, None
-        while i + used < len(lines):
-            following = lines[i + used]
-            if following.whole or not following.text or not reflow.is_caps(following.text) or \
-                    HEADING.match(following.text) or LABEL.match(following.text):
-                break
-            title += " " + following.text
-            used += 1
-        return Heading(number, title, line.number), used, None
-    standalone = line.whole or (
-        (i == 0 or not lines[i - 1].text or line.page_start) and (i + 1 >= len(lines) or not lines[i + 1].text))
-    if match.group("dot") or not standalone or not title[0].isupper() or reflow.SENTENCE_END.search(title) \
-            or title.endswith(","):
+        return _caps_heading(lines, i, number, title)
+    if match.group("dot") or not _standalone(lines, i) or not title[0].isupper() \
+            or reflow.SENTENCE_END.search(title) or title.endswith(","):
         return None
     return Heading(number, title, line.number), 1, None
+
+
+def _misnumbered_heading(line: SourceLine, shown: str) -> _HeadingLine | None:
+    """A title in capitals after a number that is no section number ('1/2 …'): an error; else not a heading."""
+    bad = re.match(r"^(\S*\d\S*)\s+(\S.*)$", line.text)
+    if bad and re.search(r"/|\\|\.\.", bad.group(1)) and reflow.is_caps(bad.group(2)):
+        return None, 1, Problem(shown, line.number, f"the heading's number '{_short(bad.group(1))}' is not a "
+                                "section number (whole numbers separated by dots, such as 2.4)")
+    return None
+
+
+def _caps_heading(lines: Sequence[SourceLine], i: int, number: str, title: str) -> _HeadingLine:
+    """A heading in capitals, its title continued on the lines in capitals after it (not a Word paragraph's)."""
+    line = lines[i]
+    if line.whole:
+        return Heading(number, title, line.number), 1, None
+    used = 1
+    while i + used < len(lines):
+        following = lines[i + used]
+        if following.whole or not following.text or not reflow.is_caps(following.text) or \
+                HEADING.match(following.text) or LABEL.match(following.text):
+            break
+        title += " " + following.text
+        used += 1
+    return Heading(number, title, line.number), used, None
+
+
+def _standalone(lines: Sequence[SourceLine], i: int) -> bool:
+    """Whether line i stands on its own: a Word paragraph, or a line between blank lines (or a page's start)."""
+    line = lines[i]
+    return line.whole or ((i == 0 or not lines[i - 1].text or line.page_start) and
+                          (i + 1 >= len(lines) or not lines[i + 1].text))
 
 
 def _unit_line(lines: Sequence[SourceLine], i: int, units: Sequence[Unit], shown: str,
@@ -459,9 +523,7 @@ def _unit_line(lines: Sequence[SourceLine], i: int, units: Sequence[Unit], shown
     if labelled:
         name = labelled.group("name").strip()
     else:
-        standalone = line.whole or ((i == 0 or not lines[i - 1].text or line.page_start) and
-                                    (i + 1 >= len(lines) or not lines[i + 1].text))
-        if not standalone or len(line.text) > 100 or line.text.endswith((".", ",", ";")) or line.list_kind:
+        if not _standalone(lines, i) or len(line.text) > 100 or line.text.endswith((".", ",", ";")) or line.list_kind:
             return None
         name = line.text
     unit, problems = match_unit(name, units, shown, line.number)
