@@ -678,25 +678,7 @@ def _plan_report(result: Plan, content: Path, root: Path, year: str, parsed: Par
         return
     words = reflow.vocabulary(line.text for r in parsed.responses for line in r.lines if line.text)
     previous = _previous_report(loaded, year)
-    prev_year = str(previous.get("year", "")) if previous else ""
-
-    def again(value: Any) -> str:
-        text = str(value) if value is not None else ""
-        return text.replace(prev_year, year) if prev_year else text
-
-    title_lines: list[str] = []
-    for line in parsed.preface:
-        if not line.text:
-            if title_lines:
-                break
-            continue
-        title_lines.append(line.text)
-    doc_title = " ".join(title_lines) if title_lines and len(" ".join(title_lines)) <= MAX_TITLE else ""
-    prev_title = previous.get("title", {}) if previous else {}
-    prev_committee = previous.get("committee", {}) if previous else {}
-    prev_eval = previous.get("evaluation_report", {}) if previous else {}
-    languages = _languages(loaded)
-    original, others = languages[0], languages[1:]
+    draft = _Draft(year, str(previous.get("year", "")) if previous else "", tuple(_languages(loaded)))
     out = [
         f"# The structure of the {year} report: a DRAFT written by `python build.py import` from {source_name}",
         f"# on {datetime.date.today().isoformat()}. Before publishing, the editor",
@@ -707,36 +689,94 @@ def _plan_report(result: Plan, content: Path, root: Path, year: str, parsed: Par
         f"year: {int(year)}",
         "title:",
     ]
+    out += _title_lines(draft, _document_title(parsed.preface), previous)
+    out += _committee_lines(draft, previous)
+    out.append("# published: \"YYYY-MM-DD\"  TODO: the date the responses are published")
+    out += _evaluation_report_lines(draft, previous)
+    out += _section_lines(draft, parsed.headings, words)
+    rel_path = f"content/{year}/report.yaml"
+    result.files.append(Planned(rel_path, "\n".join(out) + "\n", "new"))
 
-    def localized(indent: str, values: Mapping[str, str], hints: Mapping[str, str]) -> None:
-        for code in languages:
+
+@dataclass(frozen=True)
+class _Draft:
+    """What the draft report.yaml is written for: its year, the year of last year's report, the site's languages."""
+
+    year: str
+    prev_year: str
+    """The year of the report before (its values are offered with this year's number), or ''."""
+    languages: tuple[str, ...]
+
+    def again(self, value: Any) -> str:
+        """Last year's value as text, with last year's number changed to this year's."""
+        text = str(value) if value is not None else ""
+        return text.replace(self.prev_year, self.year) if self.prev_year else text
+
+    def hints(self, values: Mapping[str, Any]) -> dict[str, str]:
+        """Last year's values in the other languages (the year changed), as hints beside their TODOs."""
+        return {c: self.again(values.get(c)) for c in self.languages[1:] if values.get(c)}
+
+    def localized(self, indent: str, values: Mapping[str, str], hints: Mapping[str, str]) -> list[str]:
+        """A line per language: its value, or a TODO (with its hint, when there is one)."""
+        out = []
+        for code in self.languages:
             if values.get(code):
                 out.append(f"{indent}{code}: {_scalar(values[code])}")
             else:
                 hint = f" (last year's, with the year changed: {hints[code]})" if hints.get(code) else ""
                 out.append(f"{indent}# {code}: TODO{hint}")
+        return out
 
-    localized("  ", {original: doc_title or again(prev_title.get(original))} if doc_title or prev_title else {},
-              {c: again(prev_title.get(c)) for c in others if prev_title.get(c)})
-    out.append("committee:")
-    localized("  ", {c: str(v) for c, v in prev_committee.items()} if isinstance(prev_committee, dict) else {}, {})
-    out.append("# published: \"YYYY-MM-DD\"  TODO: the date the responses are published")
-    out.append("evaluation_report:")
+
+def _document_title(preface: Sequence[SourceLine]) -> str:
+    """The document's title: the preface's first paragraph, when it is short enough to be one; else ''."""
+    title_lines: list[str] = []
+    for line in preface:
+        if not line.text:
+            if title_lines:
+                break
+            continue
+        title_lines.append(line.text)
+    return " ".join(title_lines) if title_lines and len(" ".join(title_lines)) <= MAX_TITLE else ""
+
+
+def _title_lines(draft: _Draft, doc_title: str, previous: Mapping[str, Any]) -> list[str]:
+    """The report's title: the document's own (else last year's) in the original language; hints for the rest."""
+    prev_title = previous.get("title", {}) if previous else {}
+    original = draft.languages[0]
+    return draft.localized("  ", {original: doc_title or draft.again(prev_title.get(original))}
+                           if doc_title or prev_title else {}, draft.hints(prev_title))
+
+
+def _committee_lines(draft: _Draft, previous: Mapping[str, Any]) -> list[str]:
+    """The committee's name in each language, as last year's report has it."""
+    prev_committee = previous.get("committee", {}) if previous else {}
+    return ["committee:", *draft.localized("  ", {c: str(v) for c, v in prev_committee.items()}
+                                           if isinstance(prev_committee, dict) else {}, {})]
+
+
+def _evaluation_report_lines(draft: _Draft, previous: Mapping[str, Any]) -> list[str]:
+    """The evaluation report's address and title, from last year's with the year changed."""
+    prev_eval = previous.get("evaluation_report", {}) if previous else {}
     url = prev_eval.get("url") if isinstance(prev_eval, dict) else None
-    out.append(f"  url: {_scalar(str(url))}" if url else "  # url: TODO (https://…)")
-    out.append("  title:")
     eval_title = prev_eval.get("title", {}) if isinstance(prev_eval, dict) else {}
-    localized("    ", {original: again(eval_title.get(original))} if eval_title.get(original) else {},
-              {c: again(eval_title.get(c)) for c in others if eval_title.get(c)})
-    out.append("sections:")
-    for h in parsed.headings:
+    original = draft.languages[0]
+    return ["evaluation_report:", f"  url: {_scalar(str(url))}" if url else "  # url: TODO (https://…)", "  title:",
+            *draft.localized("    ", {original: draft.again(eval_title.get(original))}
+                             if eval_title.get(original) else {}, draft.hints(eval_title))]
+
+
+def _section_lines(draft: _Draft, headings: Sequence[Heading], words: dict[str, str]) -> list[str]:
+    """Each heading's number and title (in sentence case) in the original language, TODOs for the others."""
+    original, others = draft.languages[0], draft.languages[1:]
+    out = ["sections:"]
+    for h in headings:
         out.append(f"  - number: \"{h.number}\"")
         out.append("    title:")
         out.append(f"      {original}: {_scalar(reflow.sentence_case(h.title, words))}")
         for code in others:
             out.append(f"      # {code}: TODO")
-    rel_path = f"content/{year}/report.yaml"
-    result.files.append(Planned(rel_path, "\n".join(out) + "\n", "new"))
+    return out
 
 
 def _previous_report(loaded: Loaded, year: str) -> dict[str, Any]:
