@@ -269,8 +269,12 @@ def describe(planned: Plan, dry_run: bool) -> tuple[list[str], str]:
         f"{counts['replace']} replaced, {counts['unchanged']} unchanged")
     dropped = f"; left out {len(planned.dropped)} bits of the format ({', '.join(planned.dropped)})" \
         if planned.dropped else ""
-    return lines, f"{done}{dropped}; {errors} error{'s' if errors != 1 else ''}, " \
-                  f"{warnings} warning{'s' if warnings != 1 else ''}."
+    return lines, f"{done}{dropped}; {_count(errors, 'error')}, {_count(warnings, 'warning')}."
+
+
+def _count(number: int, noun: str) -> str:
+    """'1 error', '2 errors'."""
+    return f"{number} {noun}{'s' if number != 1 else ''}"
 
 
 # -- reading the document's structure --------------------------------------------------
