@@ -285,17 +285,9 @@ def write_docx(out: Path, items: Sequence[Item], report: Mapping[str, Any], year
                terms: list[tuple[str, str, str]] | None) -> None:
     """Write the document (to a temporary file first, then renamed over `out`)."""
     import docx
-    from docx.enum.style import WD_STYLE_TYPE
-    from docx.shared import Pt, RGBColor
 
     document = docx.Document()
-    note = document.styles.add_style(NOTE_STYLE, WD_STYLE_TYPE.PARAGRAPH)
-    note.base_style = document.styles["Normal"]
-    note.font.italic = True
-    note.font.size = Pt(9)
-    note.font.color.rgb = RGBColor(0x59, 0x59, 0x59)
-    table_style = document.styles.add_style(NOTE_TABLE_STYLE, WD_STYLE_TYPE.TABLE)
-    table_style.base_style = document.styles["Table Grid"]
+    _add_note_styles(document)
     titles = {s["number"]: s.get("title", {}) for s in report.get("sections", []) if isinstance(s, dict)}
     document.add_paragraph(f"{_text(report.get('title', {}).get(original))} ({year}): {original} → {lang}",
                            style=NOTE_STYLE)
@@ -318,15 +310,7 @@ def write_docx(out: Path, items: Sequence[Item], report: Mapping[str, Any], year
             _changes(document, item)
         add_markdown(document, item.body)
     if terms is not None:
-        document.add_paragraph("Termiluettelo – Terminologi", style=NOTE_STYLE)
-        table = document.add_table(rows=1, cols=3)
-        table.style = document.styles[NOTE_TABLE_STYLE]
-        for cell, text in zip(table.rows[0].cells, (original, lang, "vältä / undvik"), strict=True):
-            cell.text = text
-        for row in terms:
-            cells = table.add_row().cells
-            for cell, text in zip(cells, row, strict=True):
-                cell.text = text
+        _add_terminology(document, terms, original, lang)
     handle, temporary = tempfile.mkstemp(suffix=".docx", dir=out.parent)
     os.close(handle)
     try:
@@ -335,6 +319,33 @@ def write_docx(out: Path, items: Sequence[Item], report: Mapping[str, Any], year
     finally:
         if os.path.exists(temporary):
             os.unlink(temporary)
+
+
+def _add_note_styles(document: Any) -> None:
+    """The styles of the notes to the translator (grey italics) and of the terminology table, which import skips."""
+    from docx.enum.style import WD_STYLE_TYPE
+    from docx.shared import Pt, RGBColor
+
+    note = document.styles.add_style(NOTE_STYLE, WD_STYLE_TYPE.PARAGRAPH)
+    note.base_style = document.styles["Normal"]
+    note.font.italic = True
+    note.font.size = Pt(9)
+    note.font.color.rgb = RGBColor(0x59, 0x59, 0x59)
+    table_style = document.styles.add_style(NOTE_TABLE_STYLE, WD_STYLE_TYPE.TABLE)
+    table_style.base_style = document.styles["Table Grid"]
+
+
+def _add_terminology(document: Any, terms: Sequence[tuple[str, str, str]], original: str, lang: str) -> None:
+    """The terminology list at the end: a table in the note table style (term, rendering, what to avoid)."""
+    document.add_paragraph("Termiluettelo – Terminologi", style=NOTE_STYLE)
+    table = document.add_table(rows=1, cols=3)
+    table.style = document.styles[NOTE_TABLE_STYLE]
+    for cell, text in zip(table.rows[0].cells, (original, lang, "vältä / undvik"), strict=True):
+        cell.text = text
+    for row in terms:
+        cells = table.add_row().cells
+        for cell, text in zip(cells, row, strict=True):
+            cell.text = text
 
 
 _INSTRUCTIONS = (
