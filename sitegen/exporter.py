@@ -27,7 +27,7 @@ import yaml
 
 from .docsource import NOTE_STYLE, NOTE_TABLE_STYLE
 from .errors import Problem
-from .load import Loaded, body_digest, load, split_front_matter
+from .load import Loaded, ResponseFile, body_digest, load, split_front_matter
 from .translations import status
 
 TERMINOLOGY = "content/terminology.yaml"
@@ -74,6 +74,9 @@ class Export:
         return any(p.severity == "error" for p in self.problems)
 
 
+_FAILED = "Export failed; nothing was written."
+
+
 def export(root: Path, out: Path, lang: str, year: str | None = None, changed: bool = False) -> Export:
     """Write `out` (a .docx) with the texts of `year` (default: the latest) to translate into `lang`."""
     result = Export()
@@ -82,50 +85,61 @@ def export(root: Path, out: Path, lang: str, year: str | None = None, changed: b
     if not languages:
         result.problems.append(Problem("content/site.yaml", None, "the site's languages could not be read: run "
                                        "`python build.py check`"))
-        result.summary = "Export failed; nothing was written."
+        result.summary = _FAILED
         return result
     original = languages[0]
-    if lang not in languages[1:]:
-        result.problems.append(Problem("--lang", None, f"'{lang}' is not a language to translate into; the site's "
-                                       f"are {', '.join(languages[1:]) or 'none'} ({original} is the original)"))
-        result.usage = True
-    years = sorted(y for y, d in loaded.reports.items() if isinstance(d.data, dict))
-    year = year or (years[-1] if years else None)
-    if year is None or year not in years:
-        result.problems.append(Problem("--year", None, f"no report for year '{year}'; known years: "
-                                       f"{', '.join(years) or 'none'}"))
-        result.usage = True
-    if out.suffix.lower() != ".docx":
-        result.problems.append(Problem(str(out), None, "the output must be a Word document named *.docx"))
-        result.usage = True
-    elif not out.parent.is_dir():
-        result.problems.append(Problem(str(out), None, f"the folder {out.parent} does not exist"))
+    year, problems = _check_arguments(loaded, languages, out, lang, year)
+    if problems:
+        result.problems += problems
         result.usage = True
     if result.problems or year is None:
-        result.summary = "Export failed; nothing was written."
+        result.summary = _FAILED
         return result
     report = loaded.reports[year].data
     result.items = collect(loaded, year, lang, original, changed)
     terms, problems = terminology(root, original, lang)
     result.problems += problems
     write_docx(out, result.items, report, year, original, lang, terms)
-    counts = {s: sum(1 for i in result.items if i.state == s) for s in ("missing", "stale", "unrecorded",
-                                                                         "up to date")}
-    unknown = sum(1 for i in result.items if i.state == "stale" and i.previous is None)
-    result.summary = (
-        f"Wrote {out}: {len(result.items)} texts of {year} to translate into {lang} ({counts['missing']} new, "
+    result.summary = _summary(out, result.items, year, lang, terms)
+    return result
+
+
+def _check_arguments(loaded: Loaded, languages: Sequence[str], out: Path, lang: str,
+                     year: str | None) -> tuple[str | None, list[Problem]]:
+    """The year to export (the latest when none is given) and what is wrong with the command's arguments."""
+    problems = []
+    original = languages[0]
+    if lang not in languages[1:]:
+        problems.append(Problem("--lang", None, f"'{lang}' is not a language to translate into; the site's "
+                                f"are {', '.join(languages[1:]) or 'none'} ({original} is the original)"))
+    years = sorted(y for y, d in loaded.reports.items() if isinstance(d.data, dict))
+    year = year or (years[-1] if years else None)
+    if year is None or year not in years:
+        problems.append(Problem("--year", None, f"no report for year '{year}'; known years: "
+                                f"{', '.join(years) or 'none'}"))
+    if out.suffix.lower() != ".docx":
+        problems.append(Problem(str(out), None, "the output must be a Word document named *.docx"))
+    elif not out.parent.is_dir():
+        problems.append(Problem(str(out), None, f"the folder {out.parent} does not exist"))
+    return year, problems
+
+
+def _summary(out: Path, items: Sequence[Item], year: str, lang: str, terms: list[tuple[str, str, str]] | None) -> str:
+    """The closing line of an export: the texts written by their translations' states, and the terminology."""
+    counts = {s: sum(1 for i in items if i.state == s) for s in ("missing", "stale", "unrecorded", "up to date")}
+    unknown = sum(1 for i in items if i.state == "stale" and i.previous is None)
+    return (
+        f"Wrote {out}: {len(items)} texts of {year} to translate into {lang} ({counts['missing']} new, "
         f"{counts['stale']} outdated, {counts['unrecorded']} unrecorded, {counts['up to date']} up to date)"
         f"{f'; the earlier original of {unknown} outdated texts is unknown' if unknown else ''}; "
         f"terminology: {f'{len(terms)} terms' if terms is not None else f'none ({TERMINOLOGY} does not exist)'}.")
-    return result
 
 
 def collect(loaded: Loaded, year: str, lang: str, original: str, changed: bool) -> list[Item]:
     """The year's original texts in the site's order, with their translations' states (`changed`: not up to date)."""
     report = loaded.reports[year].data
     order = {s["number"]: i for i, s in enumerate(report.get("sections", [])) if isinstance(s, dict)}
-    units = {u["id"]: (i, u) for i, u in enumerate((loaded.units.data or {}).get("units", []))} \
-        if loaded.units is not None and isinstance(loaded.units.data, dict) else {}
+    units = _units_by_id(loaded)
     rows = {(r.section, r.unit): r for r in status(loaded, tuple([original, lang])) if r.year == year}
     files = {(r.year, r.name_section, r.name_unit, r.lang): r for r in loaded.responses}
     items = []
@@ -136,23 +150,36 @@ def collect(loaded: Loaded, year: str, lang: str, original: str, changed: bool) 
         state = row.state if row is not None else "missing"
         if changed and state == "up to date":
             continue
-        unit = units.get(r.name_unit, (len(units), {}))[1]
-        name = unit.get("name", {}).get(original, r.name_unit) if isinstance(unit, dict) else r.name_unit
-        translation = files.get((year, r.name_section, r.name_unit, lang))
-        previous, previous_from = None, ""
-        if state == "stale" and translation is not None:
-            recorded = (translation.meta.data or {}).get("source_digest", "")
-            previous, previous_from = earlier_text(loaded.root, r.path, str(recorded))
-        items.append(Item(r.name_section, r.name_unit, str(name), r.path, r.body.strip(), body_digest(r.body), state,
-                          previous, previous_from, translation.body.strip() if translation is not None else ""))
+        items.append(_item(loaded, r, state, units, files.get((year, r.name_section, r.name_unit, lang)), original))
+    return sorted(items, key=lambda item: _site_order(item, loaded, order, units))
 
-    def key(item: Item) -> tuple[int, int, int]:
-        source = next(f for f in loaded.responses if f.path == item.path)
-        weight = (source.meta.data or {}).get("weight") if isinstance(source.meta.data, dict) else None
-        return (order.get(item.section, len(order)), weight if isinstance(weight, int) else 10_000,
-                units.get(item.unit, (len(units), {}))[0])
 
-    return sorted(items, key=key)
+def _units_by_id(loaded: Loaded) -> dict[Any, tuple[int, Any]]:
+    """Each unit of content/units.yaml by its id, with its place in the file."""
+    return {u["id"]: (i, u) for i, u in enumerate((loaded.units.data or {}).get("units", []))} \
+        if loaded.units is not None and isinstance(loaded.units.data, dict) else {}
+
+
+def _item(loaded: Loaded, r: ResponseFile, state: str, units: Mapping[Any, tuple[int, Any]],
+          translation: ResponseFile | None, original: str) -> Item:
+    """One original text with its unit's name, and for an outdated translation the text it follows (from git)."""
+    unit = units.get(r.name_unit, (len(units), {}))[1]
+    name = unit.get("name", {}).get(original, r.name_unit) if isinstance(unit, dict) else r.name_unit
+    previous, previous_from = None, ""
+    if state == "stale" and translation is not None:
+        recorded = (translation.meta.data or {}).get("source_digest", "")
+        previous, previous_from = earlier_text(loaded.root, r.path, str(recorded))
+    return Item(r.name_section, r.name_unit, str(name), r.path, r.body.strip(), body_digest(r.body), state,
+                previous, previous_from, translation.body.strip() if translation is not None else "")
+
+
+def _site_order(item: Item, loaded: Loaded, order: Mapping[Any, int],
+                units: Mapping[Any, tuple[int, Any]]) -> tuple[int, int, int]:
+    """Where the site puts a text: by its section in report.yaml, its weight, then its unit in units.yaml."""
+    source = next(f for f in loaded.responses if f.path == item.path)
+    weight = (source.meta.data or {}).get("weight") if isinstance(source.meta.data, dict) else None
+    return (order.get(item.section, len(order)), weight if isinstance(weight, int) else 10_000,
+            units.get(item.unit, (len(units), {}))[0])
 
 
 def earlier_text(root: Path, path: str, digest: str) -> tuple[str | None, str]:
@@ -258,17 +285,9 @@ def write_docx(out: Path, items: Sequence[Item], report: Mapping[str, Any], year
                terms: list[tuple[str, str, str]] | None) -> None:
     """Write the document (to a temporary file first, then renamed over `out`)."""
     import docx
-    from docx.enum.style import WD_STYLE_TYPE
-    from docx.shared import Pt, RGBColor
 
     document = docx.Document()
-    note = document.styles.add_style(NOTE_STYLE, WD_STYLE_TYPE.PARAGRAPH)
-    note.base_style = document.styles["Normal"]
-    note.font.italic = True
-    note.font.size = Pt(9)
-    note.font.color.rgb = RGBColor(0x59, 0x59, 0x59)
-    table_style = document.styles.add_style(NOTE_TABLE_STYLE, WD_STYLE_TYPE.TABLE)
-    table_style.base_style = document.styles["Table Grid"]
+    _add_note_styles(document)
     titles = {s["number"]: s.get("title", {}) for s in report.get("sections", []) if isinstance(s, dict)}
     document.add_paragraph(f"{_text(report.get('title', {}).get(original))} ({year}): {original} → {lang}",
                            style=NOTE_STYLE)
@@ -291,15 +310,7 @@ def write_docx(out: Path, items: Sequence[Item], report: Mapping[str, Any], year
             _changes(document, item)
         add_markdown(document, item.body)
     if terms is not None:
-        document.add_paragraph("Termiluettelo – Terminologi", style=NOTE_STYLE)
-        table = document.add_table(rows=1, cols=3)
-        table.style = document.styles[NOTE_TABLE_STYLE]
-        for cell, text in zip(table.rows[0].cells, (original, lang, "vältä / undvik"), strict=True):
-            cell.text = text
-        for row in terms:
-            cells = table.add_row().cells
-            for cell, text in zip(cells, row, strict=True):
-                cell.text = text
+        _add_terminology(document, terms, original, lang)
     handle, temporary = tempfile.mkstemp(suffix=".docx", dir=out.parent)
     os.close(handle)
     try:
@@ -308,6 +319,33 @@ def write_docx(out: Path, items: Sequence[Item], report: Mapping[str, Any], year
     finally:
         if os.path.exists(temporary):
             os.unlink(temporary)
+
+
+def _add_note_styles(document: Any) -> None:
+    """The styles of the notes to the translator (grey italics) and of the terminology table, which import skips."""
+    from docx.enum.style import WD_STYLE_TYPE
+    from docx.shared import Pt, RGBColor
+
+    note = document.styles.add_style(NOTE_STYLE, WD_STYLE_TYPE.PARAGRAPH)
+    note.base_style = document.styles["Normal"]
+    note.font.italic = True
+    note.font.size = Pt(9)
+    note.font.color.rgb = RGBColor(0x59, 0x59, 0x59)
+    table_style = document.styles.add_style(NOTE_TABLE_STYLE, WD_STYLE_TYPE.TABLE)
+    table_style.base_style = document.styles["Table Grid"]
+
+
+def _add_terminology(document: Any, terms: Sequence[tuple[str, str, str]], original: str, lang: str) -> None:
+    """The terminology list at the end: a table in the note table style (term, rendering, what to avoid)."""
+    document.add_paragraph("Termiluettelo – Terminologi", style=NOTE_STYLE)
+    table = document.add_table(rows=1, cols=3)
+    table.style = document.styles[NOTE_TABLE_STYLE]
+    for cell, text in zip(table.rows[0].cells, (original, lang, "vältä / undvik"), strict=True):
+        cell.text = text
+    for row in terms:
+        cells = table.add_row().cells
+        for cell, text in zip(cells, row, strict=True):
+            cell.text = text
 
 
 _INSTRUCTIONS = (

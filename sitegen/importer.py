@@ -120,21 +120,16 @@ def plan(root: Path, source_path: Path, shown: str, year: str, lang: str | None 
          force: bool = False) -> Plan:
     """Read the document and the project; the files an import would write (nothing is written)."""
     result = Plan()
-    if not re.fullmatch(r"[12][0-9]{3}", year):
-        result.problems.append(Problem("--year", None, f"'{_short(year)}' is not a year (four digits, e.g. 2023)"))
-        result.usage = True
-        return result
-    if not source_path.exists():
-        result.problems.append(Problem(shown, None, "no such file"))
+    usage = _usage_problem(source_path, shown, year)
+    if usage is not None:
+        result.problems.append(usage)
         result.usage = True
         return result
     loaded = load(root)
     languages = _languages(loaded)
     units = _units(loaded)
     if not languages or not units:
-        result.problems += [p for p in loaded.problems if p.path in ("content/site.yaml", "content/units.yaml")] or [
-            Problem("content/units.yaml", None, "the units (content/units.yaml) or the languages (content/site.yaml) "
-                    "could not be read: run `python build.py check`")]
+        result.problems += _project_problems(loaded)
         return result
     original = languages[0]
     lang = lang or original
@@ -143,62 +138,99 @@ def plan(root: Path, source_path: Path, shown: str, year: str, lang: str | None 
                                        f"{', '.join(languages)}{suggest(lang, languages)}"))
         result.usage = True
         return result
+    report, problem = _year_report(loaded, year, lang, original)
+    if problem is not None:
+        result.problems.append(problem)
+        return result
+    read = _read_document(result, source_path, shown, units)
+    if read is None:
+        return result
+    source, parsed = read
+    result.sections = len({r.section for r in parsed.responses})
+    if report is not None:
+        result.problems += _unknown_sections(parsed.headings, report, year, shown)
+    responses = _repair_responses(result, parsed, source, shown)
+    content = root / "content"
+    if lang == original:
+        _plan_originals(result, content, root, year, responses, units, lang, force, shown)
+        if report is None and not result.failed:
+            _plan_report(result, content, root, year, parsed, loaded, shown, source_path.name)
+    else:
+        _plan_translations(result, content, root, year, responses, loaded, original, lang, force, shown)
+    return result
+
+
+def _usage_problem(source_path: Path, shown: str, year: str) -> Problem | None:
+    """The command's own mistake (a bad year, no such file), before the project is read at all."""
+    if not re.fullmatch(r"[12][0-9]{3}", year):
+        return Problem("--year", None, f"'{_short(year)}' is not a year (four digits, e.g. 2023)")
+    if not source_path.exists():
+        return Problem(shown, None, "no such file")
+    return None
+
+
+def _project_problems(loaded: Loaded) -> list[Problem]:
+    """Why the units or the languages could not be read: the files' own problems, or a general one."""
+    return [p for p in loaded.problems if p.path in ("content/site.yaml", "content/units.yaml")] or [
+        Problem("content/units.yaml", None, "the units (content/units.yaml) or the languages (content/site.yaml) "
+                "could not be read: run `python build.py check`")]
+
+
+def _year_report(loaded: Loaded, year: str, lang: str, original: str) -> tuple[dict[str, Any] | None, Problem | None]:
+    """The year's report.yaml (None for a new year), or the problem that stops the import."""
     report_doc = loaded.reports.get(year)
     report = report_doc.data if report_doc is not None and isinstance(report_doc.data, dict) else None
     if report_doc is not None and report is None:
-        result.problems.append(Problem(report_doc.path, None, "report.yaml could not be read: fix it first "
-                                       "(`python build.py check`)"))
-        return result
+        return None, Problem(report_doc.path, None, "report.yaml could not be read: fix it first "
+                             "(`python build.py check`)")
     if lang != original and report is None:
-        result.problems.append(Problem(f"content/{year}/report.yaml", None,
-                                       f"year {year} has no report.yaml: a translation imports into a year whose "
-                                       f"original ('{original}') responses are already there"))
-        return result
+        return None, Problem(f"content/{year}/report.yaml", None,
+                             f"year {year} has no report.yaml: a translation imports into a year whose "
+                             f"original ('{original}') responses are already there")
+    return report, None
+
+
+def _read_document(result: Plan, source_path: Path, shown: str,
+                   units: Sequence[Unit]) -> tuple[Source, Parsed] | None:
+    """The document read and parsed, its problems added to `result`; None when there is nothing to import."""
     source, problems = read_source(source_path, shown)
     result.problems += problems
     if source is None:
-        return result
+        return None
     result.dropped = source.dropped
     parsed = parse(source, shown, units)
     result.problems += parsed.problems
     if not any(line.text for line in source.lines if not line.note):
         result.problems.append(Problem(shown, None, "the document is empty: there is nothing to import"))
-        return result
+        return None
     if not parsed.headings:
         result.problems.append(Problem(shown, None, "no numbered section heading was found (a line such as "
                                        "'2.4 Kaupungin toimialojen ICT-hankkeet', or a Word heading): nothing to "
                                        "import"))
-        return result
-    result.sections = len({r.section for r in parsed.responses})
+        return None
+    return source, parsed
+
+
+def _unknown_sections(headings: Sequence[Heading], report: Mapping[str, Any], year: str,
+                      shown: str) -> list[Problem]:
+    """An error for each heading whose section the year's report.yaml does not have."""
     numbers = [s["number"] for s in report.get("sections", []) if isinstance(s, dict)] if report else []
     where = f"content/{year}/report.yaml"
-    if report is not None:
-        for heading in parsed.headings:
-            if heading.number not in numbers:
-                result.problems.append(Problem(shown, heading.line, f"section '{heading.number}' is not in {where}"
-                                               f"{suggest_section(heading.number, numbers)}: add it there (number "
-                                               "and title in every language), or correct the heading"))
+    return [Problem(shown, heading.line, f"section '{heading.number}' is not in {where}"
+                    f"{suggest_section(heading.number, numbers)}: add it there (number "
+                    "and title in every language), or correct the heading")
+            for heading in headings if heading.number not in numbers]
+
+
+def _repair_responses(result: Plan, parsed: Parsed, source: Source, shown: str) -> list[Response]:
+    """Each response's lines repaired into its Markdown body; the empty ones are warned of and left out."""
     width = reflow.typical_width(source.lines)
     for response in parsed.responses:
         response.body = reflow.repair(response.lines, width)
         if not response.body:
             result.problems.append(Problem(shown, response.line, f"the response of '{response.unit}' to section "
                                            f"{response.section} is empty: it is skipped", severity="warning"))
-    responses = [r for r in parsed.responses if r.body]
-    content = root / "content"
-    if lang == original:
-        weights = _weights(responses, units)
-        for r in responses:
-            meta: dict[str, object] = {"section": _Quoted(r.section), "unit": r.unit}
-            if r.section + "\0" + r.unit in weights:
-                meta["weight"] = weights[r.section + "\0" + r.unit]
-            meta["draft"] = True
-            _plan_file(result, content, root, year, r, lang, meta, None, force, shown)
-        if report is None and not result.failed:
-            _plan_report(result, content, root, year, parsed, loaded, shown, source_path.name)
-    else:
-        _plan_translations(result, content, root, year, responses, loaded, original, lang, force, shown)
-    return result
+    return [r for r in parsed.responses if r.body]
 
 
 def write(root: Path, planned: Plan) -> list[Problem]:
@@ -237,8 +269,12 @@ def describe(planned: Plan, dry_run: bool) -> tuple[list[str], str]:
         f"{counts['replace']} replaced, {counts['unchanged']} unchanged")
     dropped = f"; left out {len(planned.dropped)} bits of the format ({', '.join(planned.dropped)})" \
         if planned.dropped else ""
-    return lines, f"{done}{dropped}; {errors} error{'s' if errors != 1 else ''}, " \
-                  f"{warnings} warning{'s' if warnings != 1 else ''}."
+    return lines, f"{done}{dropped}; {_count(errors, 'error')}, {_count(warnings, 'warning')}."
+
+
+def _count(number: int, noun: str) -> str:
+    """'1 error', '2 errors'."""
+    return f"{number} {noun}{'s' if number != 1 else ''}"
 
 
 # -- reading the document's structure --------------------------------------------------
@@ -246,112 +282,13 @@ def describe(planned: Plan, dry_run: bool) -> tuple[list[str], str]:
 
 def parse(source: Source, shown: str, units: Sequence[Unit]) -> Parsed:
     """Find the numbered headings and the unit lines; the text between belongs to the unit before it."""
-    lines = list(source.lines)
-    out = Parsed([], [], [], [])
-    section: Heading | None = None
-    current: Response | None = None
-    orphan: list[SourceLine] = []
-    skipped_under: tuple[str, int] | None = None
-    skipped: list[SourceLine] = []
-    seen_sections: dict[str, int] = {}
-    seen_responses: dict[tuple[str, str], int] = {}
-
-    def flush_orphans() -> None:
-        if orphan and section is not None:
-            out.problems.append(Problem(shown, orphan[0].number, f"text under section {section.number} before any "
-                                        "unit line (" + _span(orphan) + "): say who responds with a line "
-                                        "'Vastaaja: <unit>' before it"))
-        orphan.clear()
-
-    def flush_skipped() -> None:
-        nonlocal skipped_under
-        if skipped_under is not None and skipped_under[1] > 0:
-            title, line = skipped_under
-            what = f", and the text under it ({_span(skipped)})," if skipped else ""
-            out.problems.append(Problem(shown, line, f"the heading '{_short(title)}' has no section number: it{what} "
-                                        "is skipped", severity="warning"))
-        skipped_under = None
-        skipped.clear()
-
-    # A Word document that numbers its headings in heading styles has no other headings:
-    # a paragraph such as '3 Uutta koulua' in its text is text.
-    styled = any(line.heading is not None and HEADING.match(line.text) for line in lines)
+    reader = _Reader(list(source.lines), shown, units)
     i = 0
-    while i < len(lines):
-        line = lines[i]
-        if line.note:
-            if current is not None and (found := DIGEST.search(line.text)):
-                current.digest = found.group(0)
-            i += 1
-            continue
-        if line.table:
-            out.problems.append(Problem(shown, line.number, "a table is not imported: it is skipped (write its "
-                                        "content as paragraphs or a list)", severity="warning"))
-            i += 1
-            continue
-        if not line.text:
-            if current is not None:
-                current.lines.append(line)
-            elif section is None and skipped_under is None and not out.headings:
-                out.preface.append(line)  # the preface's paragraphs, for the report's title
-            i += 1
-            continue
-        heading = _heading(lines, i, shown) if line.heading is not None or not styled else None
-        if heading is not None and heading == (None, 1, None) and (
-                LABEL.match(line.text) or _unit_line(lines, i, units, shown, expect=False) is not None):
-            heading = None  # a unit line in a heading style
-        if heading is not None:
-            found_heading, used, problem = heading
-            flush_orphans()
-            flush_skipped()
-            current = None
-            if found_heading is not None:
-                if found_heading.number in seen_sections:
-                    out.problems.append(Problem(shown, line.number, f"section {found_heading.number} is here a "
-                                                f"second time (first on line {seen_sections[found_heading.number]})"))
-                seen_sections.setdefault(found_heading.number, line.number)
-                out.headings.append(found_heading)
-                section = found_heading
-            elif problem is not None:  # what the bad heading heads is skipped: its error says so
-                out.problems.append(problem)
-                section, skipped_under = None, (line.text, 0)
-            elif section is None and not out.headings and skipped_under is None:
-                out.preface.append(line)  # a title in a heading style, before the first section
-            else:
-                section, skipped_under = None, (line.text, line.number)
-            i += used
-            continue
-        unit = _unit_line(lines, i, units, shown, expect=section is not None and current is None)
-        if unit is not None and section is not None:
-            unit_id, problems = unit
-            out.problems += problems
-            flush_orphans()
-            flush_skipped()
-            if unit_id is None:  # its text is skipped: the error says why
-                current, skipped_under = None, (line.text, 0)
-                i += 1
-                continue
-            key = (section.number, unit_id)
-            if key in seen_responses:
-                out.problems.append(Problem(shown, line.number, f"a second response of '{unit_id}' to section "
-                                            f"{section.number} (the first is on line {seen_responses[key]}): "
-                                            "join them into one"))
-            seen_responses.setdefault(key, line.number)
-            current = Response(section.number, unit_id, line.number)
-            out.responses.append(current)
-            i += 1
-            continue
-        if skipped_under is not None:
-            skipped.append(line)
-        elif current is not None:
-            current.lines.append(line)
-        elif section is not None:
-            orphan.append(line)
-        else:
-            out.preface.append(line)
-        i += 1
-    flush_orphans()
-    flush_skipped()
+    while i < len(reader.lines):
+        i += reader.step(i)
+    reader.flush_orphans()
+    reader.flush_skipped()
+    out = reader.out
     if out.preface:
         out.problems.append(Problem(shown, out.preface[0].number, "text before the first section ("
                                     f"{_span(out.preface)}: '{_short(out.preface[0].text)}') is not a response: it "
@@ -359,7 +296,144 @@ def parse(source: Source, shown: str, units: Sequence[Unit]) -> Parsed:
     return out
 
 
-def _heading(lines: Sequence[SourceLine], i: int, shown: str) -> tuple[Heading | None, int, Problem | None] | None:
+_HeadingLine = tuple[Heading | None, int, Problem | None]
+"""What `_heading` finds on a heading line: the heading (or None), the lines it takes, and its problem."""
+
+
+class _Reader:
+    """`parse`'s walk through the document's lines: where it is, and what it has found so far."""
+
+    def __init__(self, lines: list[SourceLine], shown: str, units: Sequence[Unit]) -> None:
+        self.lines = lines
+        self.shown = shown
+        self.units = units
+        self.out = Parsed([], [], [], [])
+        self.section: Heading | None = None
+        self.current: Response | None = None
+        self.orphan: list[SourceLine] = []
+        self.skipped_under: tuple[str, int] | None = None
+        self.skipped: list[SourceLine] = []
+        self.seen_sections: dict[str, int] = {}
+        self.seen_responses: dict[tuple[str, str], int] = {}
+        # A Word document that numbers its headings in heading styles has no other headings:
+        # a paragraph such as '3 Uutta koulua' in its text is text.
+        self.styled = any(line.heading is not None and HEADING.match(line.text) for line in lines)
+
+    def step(self, i: int) -> int:
+        """Read line i (and any it continues into); the number of lines used."""
+        line = self.lines[i]
+        if line.note:
+            if self.current is not None and (found := DIGEST.search(line.text)):
+                self.current.digest = found.group(0)
+            return 1
+        if line.table:
+            self.out.problems.append(Problem(self.shown, line.number, "a table is not imported: it is skipped (write "
+                                             "its content as paragraphs or a list)", severity="warning"))
+            return 1
+        if not line.text:
+            self._blank(line)
+            return 1
+        heading = self._heading_at(i)
+        if heading is not None:
+            return self._take_heading(line, heading)
+        unit = _unit_line(self.lines, i, self.units, self.shown,
+                          expect=self.section is not None and self.current is None)
+        if unit is not None and self.section is not None:
+            self._take_unit(line, unit, self.section)
+            return 1
+        self._text(line)
+        return 1
+
+    def flush_orphans(self) -> None:
+        """An error for the text under a section before any unit line, if there was some."""
+        if self.orphan and self.section is not None:
+            self.out.problems.append(Problem(self.shown, self.orphan[0].number, f"text under section "
+                                             f"{self.section.number} before any unit line (" + _span(self.orphan) +
+                                             "): say who responds with a line 'Vastaaja: <unit>' before it"))
+        self.orphan.clear()
+
+    def flush_skipped(self) -> None:
+        """A warning for the heading without a number just passed, and for the text skipped under it."""
+        if self.skipped_under is not None and self.skipped_under[1] > 0:
+            title, line = self.skipped_under
+            what = f", and the text under it ({_span(self.skipped)})," if self.skipped else ""
+            self.out.problems.append(Problem(self.shown, line, f"the heading '{_short(title)}' has no section number: "
+                                             f"it{what} is skipped", severity="warning"))
+        self.skipped_under = None
+        self.skipped.clear()
+
+    def _blank(self, line: SourceLine) -> None:
+        """A blank line: part of the response, or of the preface before any heading."""
+        if self.current is not None:
+            self.current.lines.append(line)
+        elif self.section is None and self.skipped_under is None and not self.out.headings:
+            self.out.preface.append(line)  # the preface's paragraphs, for the report's title
+
+    def _heading_at(self, i: int) -> _HeadingLine | None:
+        """Line i as a heading, or None when it is not one (or is a unit line in a heading style)."""
+        line = self.lines[i]
+        if line.heading is None and self.styled:
+            return None
+        heading = _heading(self.lines, i, self.shown)
+        if heading is not None and heading == (None, 1, None) and (
+                LABEL.match(line.text) or _unit_line(self.lines, i, self.units, self.shown, expect=False) is not None):
+            return None  # a unit line in a heading style
+        return heading
+
+    def _take_heading(self, line: SourceLine, heading: _HeadingLine) -> int:
+        """A heading ends what came before it and starts a section (or a skipped stretch); the lines it used."""
+        found_heading, used, problem = heading
+        self.flush_orphans()
+        self.flush_skipped()
+        self.current = None
+        if found_heading is not None:
+            if found_heading.number in self.seen_sections:
+                self.out.problems.append(Problem(self.shown, line.number, f"section {found_heading.number} is here a "
+                                                 "second time (first on line "
+                                                 f"{self.seen_sections[found_heading.number]})"))
+            self.seen_sections.setdefault(found_heading.number, line.number)
+            self.out.headings.append(found_heading)
+            self.section = found_heading
+        elif problem is not None:  # what the bad heading heads is skipped: its error says so
+            self.out.problems.append(problem)
+            self.section, self.skipped_under = None, (line.text, 0)
+        elif self.section is None and not self.out.headings and self.skipped_under is None:
+            self.out.preface.append(line)  # a title in a heading style, before the first section
+        else:
+            self.section, self.skipped_under = None, (line.text, line.number)
+        return used
+
+    def _take_unit(self, line: SourceLine, unit: tuple[str | None, list[Problem]], section: Heading) -> None:
+        """A unit line starts that unit's response to the section (or, naming no unit, a skipped stretch)."""
+        unit_id, problems = unit
+        self.out.problems += problems
+        self.flush_orphans()
+        self.flush_skipped()
+        if unit_id is None:  # its text is skipped: the error says why
+            self.current, self.skipped_under = None, (line.text, 0)
+            return
+        key = (section.number, unit_id)
+        if key in self.seen_responses:
+            self.out.problems.append(Problem(self.shown, line.number, f"a second response of '{unit_id}' to section "
+                                             f"{section.number} (the first is on line {self.seen_responses[key]}): "
+                                             "join them into one"))
+        self.seen_responses.setdefault(key, line.number)
+        self.current = Response(section.number, unit_id, line.number)
+        self.out.responses.append(self.current)
+
+    def _text(self, line: SourceLine) -> None:
+        """A line of text: the current response's, or skipped, or an orphan under its section, or the preface."""
+        if self.skipped_under is not None:
+            self.skipped.append(line)
+        elif self.current is not None:
+            self.current.lines.append(line)
+        elif self.section is not None:
+            self.orphan.append(line)
+        else:
+            self.out.preface.append(line)
+
+
+def _heading(lines: Sequence[SourceLine], i: int, shown: str) -> _HeadingLine | None:
     """(heading, lines used, problem) when line i is a section heading; None when it is not one.
 
     A Word heading style makes a heading of any paragraph: its number must be typed in
@@ -368,50 +442,76 @@ def _heading(lines: Sequence[SourceLine], i: int, shown: str) -> tuple[Heading |
     capitals continued on the next lines), or a number and a title standing on its own
     between blank lines ('2.4 Kaupungin toimialojen ICT-hankkeet').
     """
-    line = lines[i]
+    if lines[i].heading is not None:
+        return _styled_heading(lines[i], shown)
+    return _plain_heading(lines, i, shown)
+
+
+def _styled_heading(line: SourceLine, shown: str) -> _HeadingLine:
+    """A paragraph in a Word heading style: its typed number and title, or why it heads no section."""
     text = line.text
-    if line.heading is not None:
-        parts = text.split(None, 1)
-        token = parts[0].rstrip(".") if parts else ""
-        title = parts[1].strip() if len(parts) > 1 else ""
-        if SECTION_NUMBER.match(token) and title:
-            return Heading(token, title, line.number), 1, None
-        if re.search(r"\d|/|\\|\.\.", token):
-            return None, 1, Problem(shown, line.number, f"the heading's number '{_short(token)}' is not a section "
-                                    "number (whole numbers separated by dots, such as 2.4)")
-        if line.auto_numbered:
-            return None, 1, Problem(shown, line.number, f"the heading '{_short(text)}' is numbered by Word's "
-                                    "automatic numbering, which the importer cannot read: type the number into "
-                                    "the heading (e.g. '2.4 Kaupungin toimialojen ICT-hankkeet')")
-        return None, 1, None  # a heading with no number at all
-    match = HEADING.match(text)
+    parts = text.split(None, 1)
+    token = parts[0].rstrip(".") if parts else ""
+    title = parts[1].strip() if len(parts) > 1 else ""
+    if SECTION_NUMBER.match(token) and title:
+        return Heading(token, title, line.number), 1, None
+    if re.search(r"\d|/|\\|\.\.", token):
+        return None, 1, Problem(shown, line.number, f"the heading's number '{_short(token)}' is not a section "
+                                "number (whole numbers separated by dots, such as 2.4)")
+    if line.auto_numbered:
+        return None, 1, Problem(shown, line.number, f"the heading '{_short(text)}' is numbered by Word's "
+                                "automatic numbering, which the importer cannot read: type the number into "
+                                "the heading (e.g. '2.4 Kaupungin toimialojen ICT-hankkeet')")
+    return None, 1, None  # a heading with no number at all
+
+
+def _plain_heading(lines: Sequence[SourceLine], i: int, shown: str) -> _HeadingLine | None:
+    """A plain line as a heading: a number and a title in capitals, or one standing on its own."""
+    line = lines[i]
+    match = HEADING.match(line.text)
     if match is None:
-        bad = re.match(r"^(\S*\d\S*)\s+(\S.*)$", text)
-        if bad and re.search(r"/|\\|\.\.", bad.group(1)) and reflow.is_caps(bad.group(2)):
-            return None, 1, Problem(shown, line.number, f"the heading's number '{_short(bad.group(1))}' is not a "
-                                    "section number (whole numbers separated by dots, such as 2.4)")
-        return None
+        return _misnumbered_heading(line, shown)
     number, title = match.group("number"), match.group("title")
     if not SECTION_NUMBER.match(number) or len(title) > MAX_TITLE:
         return None
-    used = 1
     if reflow.is_caps(title):
-        if line.whole:
-            return Heading(number, title, line.number), 1, None
-        while i + used < len(lines):
-            following = lines[i + used]
-            if following.whole or not following.text or not reflow.is_caps(following.text) or \
-                    HEADING.match(following.text) or LABEL.match(following.text):
-                break
-            title += " " + following.text
-            used += 1
-        return Heading(number, title, line.number), used, None
-    standalone = line.whole or (
-        (i == 0 or not lines[i - 1].text or line.page_start) and (i + 1 >= len(lines) or not lines[i + 1].text))
-    if match.group("dot") or not standalone or not title[0].isupper() or reflow.SENTENCE_END.search(title) \
-            or title.endswith(","):
+        return _caps_heading(lines, i, number, title)
+    if match.group("dot") or not _standalone(lines, i) or not title[0].isupper() \
+            or reflow.SENTENCE_END.search(title) or title.endswith(","):
         return None
     return Heading(number, title, line.number), 1, None
+
+
+def _misnumbered_heading(line: SourceLine, shown: str) -> _HeadingLine | None:
+    """A title in capitals after a number that is no section number ('1/2 …'): an error; else not a heading."""
+    bad = re.match(r"^(\S*\d\S*)\s+(\S.*)$", line.text)
+    if bad and re.search(r"/|\\|\.\.", bad.group(1)) and reflow.is_caps(bad.group(2)):
+        return None, 1, Problem(shown, line.number, f"the heading's number '{_short(bad.group(1))}' is not a "
+                                "section number (whole numbers separated by dots, such as 2.4)")
+    return None
+
+
+def _caps_heading(lines: Sequence[SourceLine], i: int, number: str, title: str) -> _HeadingLine:
+    """A heading in capitals, its title continued on the lines in capitals after it (not a Word paragraph's)."""
+    line = lines[i]
+    if line.whole:
+        return Heading(number, title, line.number), 1, None
+    used = 1
+    while i + used < len(lines):
+        following = lines[i + used]
+        if following.whole or not following.text or not reflow.is_caps(following.text) or \
+                HEADING.match(following.text) or LABEL.match(following.text):
+            break
+        title += " " + following.text
+        used += 1
+    return Heading(number, title, line.number), used, None
+
+
+def _standalone(lines: Sequence[SourceLine], i: int) -> bool:
+    """Whether line i stands on its own: a Word paragraph, or a line between blank lines (or a page's start)."""
+    line = lines[i]
+    return line.whole or ((i == 0 or not lines[i - 1].text or line.page_start) and
+                          (i + 1 >= len(lines) or not lines[i + 1].text))
 
 
 def _unit_line(lines: Sequence[SourceLine], i: int, units: Sequence[Unit], shown: str,
@@ -427,9 +527,7 @@ def _unit_line(lines: Sequence[SourceLine], i: int, units: Sequence[Unit], shown
     if labelled:
         name = labelled.group("name").strip()
     else:
-        standalone = line.whole or ((i == 0 or not lines[i - 1].text or line.page_start) and
-                                    (i + 1 >= len(lines) or not lines[i + 1].text))
-        if not standalone or len(line.text) > 100 or line.text.endswith((".", ",", ";")) or line.list_kind:
+        if not _standalone(lines, i) or len(line.text) > 100 or line.text.endswith((".", ",", ";")) or line.list_kind:
             return None
         name = line.text
     unit, problems = match_unit(name, units, shown, line.number)
@@ -523,6 +621,18 @@ def _plan_file(result: Plan, content: Path, root: Path, year: str, r: Response, 
                                        "overwritten; use --force to replace its text (its front matter is kept)"))
 
 
+def _plan_originals(result: Plan, content: Path, root: Path, year: str, responses: Sequence[Response],
+                    units: Sequence[Unit], lang: str, force: bool, shown: str) -> None:
+    """A draft file for each response in the original language (weighted where the document's order needs it)."""
+    weights = _weights(responses, units)
+    for r in responses:
+        meta: dict[str, object] = {"section": _Quoted(r.section), "unit": r.unit}
+        if r.section + "\0" + r.unit in weights:
+            meta["weight"] = weights[r.section + "\0" + r.unit]
+        meta["draft"] = True
+        _plan_file(result, content, root, year, r, lang, meta, None, force, shown)
+
+
 def _plan_translations(result: Plan, content: Path, root: Path, year: str, responses: Sequence[Response],
                        loaded: Loaded, original: str, lang: str, force: bool, shown: str) -> None:
     originals = {(o.name_section, o.name_unit): o for o in loaded.responses if o.year == year and o.lang == original}
@@ -572,25 +682,7 @@ def _plan_report(result: Plan, content: Path, root: Path, year: str, parsed: Par
         return
     words = reflow.vocabulary(line.text for r in parsed.responses for line in r.lines if line.text)
     previous = _previous_report(loaded, year)
-    prev_year = str(previous.get("year", "")) if previous else ""
-
-    def again(value: Any) -> str:
-        text = str(value) if value is not None else ""
-        return text.replace(prev_year, year) if prev_year else text
-
-    title_lines: list[str] = []
-    for line in parsed.preface:
-        if not line.text:
-            if title_lines:
-                break
-            continue
-        title_lines.append(line.text)
-    doc_title = " ".join(title_lines) if title_lines and len(" ".join(title_lines)) <= MAX_TITLE else ""
-    prev_title = previous.get("title", {}) if previous else {}
-    prev_committee = previous.get("committee", {}) if previous else {}
-    prev_eval = previous.get("evaluation_report", {}) if previous else {}
-    languages = _languages(loaded)
-    original, others = languages[0], languages[1:]
+    draft = _Draft(year, str(previous.get("year", "")) if previous else "", tuple(_languages(loaded)))
     out = [
         f"# The structure of the {year} report: a DRAFT written by `python build.py import` from {source_name}",
         f"# on {datetime.date.today().isoformat()}. Before publishing, the editor",
@@ -601,36 +693,94 @@ def _plan_report(result: Plan, content: Path, root: Path, year: str, parsed: Par
         f"year: {int(year)}",
         "title:",
     ]
+    out += _title_lines(draft, _document_title(parsed.preface), previous)
+    out += _committee_lines(draft, previous)
+    out.append("# published: \"YYYY-MM-DD\"  TODO: the date the responses are published")
+    out += _evaluation_report_lines(draft, previous)
+    out += _section_lines(draft, parsed.headings, words)
+    rel_path = f"content/{year}/report.yaml"
+    result.files.append(Planned(rel_path, "\n".join(out) + "\n", "new"))
 
-    def localized(indent: str, values: Mapping[str, str], hints: Mapping[str, str]) -> None:
-        for code in languages:
+
+@dataclass(frozen=True)
+class _Draft:
+    """What the draft report.yaml is written for: its year, the year of last year's report, the site's languages."""
+
+    year: str
+    prev_year: str
+    """The year of the report before (its values are offered with this year's number), or ''."""
+    languages: tuple[str, ...]
+
+    def again(self, value: Any) -> str:
+        """Last year's value as text, with last year's number changed to this year's."""
+        text = str(value) if value is not None else ""
+        return text.replace(self.prev_year, self.year) if self.prev_year else text
+
+    def hints(self, values: Mapping[str, Any]) -> dict[str, str]:
+        """Last year's values in the other languages (the year changed), as hints beside their TODOs."""
+        return {c: self.again(values.get(c)) for c in self.languages[1:] if values.get(c)}
+
+    def localized(self, indent: str, values: Mapping[str, str], hints: Mapping[str, str]) -> list[str]:
+        """A line per language: its value, or a TODO (with its hint, when there is one)."""
+        out = []
+        for code in self.languages:
             if values.get(code):
                 out.append(f"{indent}{code}: {_scalar(values[code])}")
             else:
                 hint = f" (last year's, with the year changed: {hints[code]})" if hints.get(code) else ""
                 out.append(f"{indent}# {code}: TODO{hint}")
+        return out
 
-    localized("  ", {original: doc_title or again(prev_title.get(original))} if doc_title or prev_title else {},
-              {c: again(prev_title.get(c)) for c in others if prev_title.get(c)})
-    out.append("committee:")
-    localized("  ", {c: str(v) for c, v in prev_committee.items()} if isinstance(prev_committee, dict) else {}, {})
-    out.append("# published: \"YYYY-MM-DD\"  TODO: the date the responses are published")
-    out.append("evaluation_report:")
+
+def _document_title(preface: Sequence[SourceLine]) -> str:
+    """The document's title: the preface's first paragraph, when it is short enough to be one; else ''."""
+    title_lines: list[str] = []
+    for line in preface:
+        if not line.text:
+            if title_lines:
+                break
+            continue
+        title_lines.append(line.text)
+    return " ".join(title_lines) if title_lines and len(" ".join(title_lines)) <= MAX_TITLE else ""
+
+
+def _title_lines(draft: _Draft, doc_title: str, previous: Mapping[str, Any]) -> list[str]:
+    """The report's title: the document's own (else last year's) in the original language; hints for the rest."""
+    prev_title = previous.get("title", {}) if previous else {}
+    original = draft.languages[0]
+    return draft.localized("  ", {original: doc_title or draft.again(prev_title.get(original))}
+                           if doc_title or prev_title else {}, draft.hints(prev_title))
+
+
+def _committee_lines(draft: _Draft, previous: Mapping[str, Any]) -> list[str]:
+    """The committee's name in each language, as last year's report has it."""
+    prev_committee = previous.get("committee", {}) if previous else {}
+    return ["committee:", *draft.localized("  ", {c: str(v) for c, v in prev_committee.items()}
+                                           if isinstance(prev_committee, dict) else {}, {})]
+
+
+def _evaluation_report_lines(draft: _Draft, previous: Mapping[str, Any]) -> list[str]:
+    """The evaluation report's address and title, from last year's with the year changed."""
+    prev_eval = previous.get("evaluation_report", {}) if previous else {}
     url = prev_eval.get("url") if isinstance(prev_eval, dict) else None
-    out.append(f"  url: {_scalar(str(url))}" if url else "  # url: TODO (https://…)")
-    out.append("  title:")
     eval_title = prev_eval.get("title", {}) if isinstance(prev_eval, dict) else {}
-    localized("    ", {original: again(eval_title.get(original))} if eval_title.get(original) else {},
-              {c: again(eval_title.get(c)) for c in others if eval_title.get(c)})
-    out.append("sections:")
-    for h in parsed.headings:
+    original = draft.languages[0]
+    return ["evaluation_report:", f"  url: {_scalar(str(url))}" if url else "  # url: TODO (https://…)", "  title:",
+            *draft.localized("    ", {original: draft.again(eval_title.get(original))}
+                             if eval_title.get(original) else {}, draft.hints(eval_title))]
+
+
+def _section_lines(draft: _Draft, headings: Sequence[Heading], words: dict[str, str]) -> list[str]:
+    """Each heading's number and title (in sentence case) in the original language, TODOs for the others."""
+    original, others = draft.languages[0], draft.languages[1:]
+    out = ["sections:"]
+    for h in headings:
         out.append(f"  - number: \"{h.number}\"")
         out.append("    title:")
         out.append(f"      {original}: {_scalar(reflow.sentence_case(h.title, words))}")
         for code in others:
             out.append(f"      # {code}: TODO")
-    rel_path = f"content/{year}/report.yaml"
-    result.files.append(Planned(rel_path, "\n".join(out) + "\n", "new"))
+    return out
 
 
 def _previous_report(loaded: Loaded, year: str) -> dict[str, Any]:
