@@ -22,50 +22,30 @@ def workers() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
-def pmap(fn: Callable[[T], R], items: Sequence[T], min_items: int = MIN_ITEMS,
-         meanwhile: Callable[[], None] | None = None) -> list[R]:
-    """[fn(x) for x in items], in order, on every core when there are enough items.
-
-    Workers are forked, so they start with this process's memory (the model, the
-    templates) and only the items' indices and the results cross between
-    processes. The pool is closed before this returns: no worker outlives the
-    call. `meanwhile` runs in this process while they work (after the items,
-    when there are no workers).
-    """
-    n = workers()
-    if n < 2 or len(items) < min_items or "fork" not in multiprocessing.get_all_start_methods():
-        results = [fn(x) for x in items]
-        if meanwhile is not None:
-            meanwhile()
-        return results
-    global _job
-    # Inherited by the forked workers: neither fn nor the items need to be picklable or copied.
-    _job = (fn, items)
-    try:
-        # Small chunks: the last one to finish keeps the other cores idle.
-        chunks = max(1, len(items) // (n * 32))
-        with multiprocessing.get_context("fork").Pool(n) as pool:
-            pending = pool.map_async(_run, range(len(items)), chunksize=chunks)
-            if meanwhile is not None:
-                meanwhile()
-            return pending.get()
-    finally:
-        _job = None
+def pmap(fn: Callable[[T], R], items: Sequence[T], min_items: int = MIN_ITEMS) -> list[R]:
+    """[fn(x) for x in items], in order, on every core when there are enough items (see pmap_iter)."""
+    return list(pmap_iter(fn, items, min_items))
 
 
 def pmap_iter(fn: Callable[[T], R], items: Sequence[T], min_items: int = MIN_ITEMS) -> Iterator[R]:
     """fn(x) for x in items, in order, yielded as they are done: the caller consumes each result
     (writes a page, say) while the workers make the next, and never holds them all.
 
-    The pool is closed when the iteration ends or is abandoned.
+    Workers are forked, so they start with this process's memory (the model, the
+    templates) and only the items' indices and the results cross between
+    processes. The pool is closed when the iteration ends or is abandoned: no
+    worker outlives it. Below `min_items`, starting workers costs more than it
+    saves: the items are done here.
     """
     n = workers()
     if n < 2 or len(items) < min_items or "fork" not in multiprocessing.get_all_start_methods():
         yield from (fn(x) for x in items)
         return
     global _job
+    # Inherited by the forked workers: neither fn nor the items need to be picklable or copied.
     _job = (fn, items)
     try:
+        # Small chunks: the last one to finish keeps the other cores idle.
         chunks = max(1, len(items) // (n * 32))
         with multiprocessing.get_context("fork").Pool(n) as pool:
             yield from pool.imap(_run, range(len(items)), chunksize=chunks)

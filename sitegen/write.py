@@ -377,7 +377,7 @@ def commit(draft: Draft) -> WriteStats:
         old_manifest = manifest_path(old)
         if draft.previous_files and old_manifest.is_file():
             spare = draft.builds / SPARE
-            if spare.exists():  # a draft that did not reuse it (write_site): the newer tree wins
+            if spare.exists():  # a draft that did not reuse it: the newer tree wins
                 _discard(spare, f"{TRASH_PREFIX}{SPARE}-{draft.number}")
             old.rename(spare)
             old_manifest.rename(manifest_path(spare))
@@ -401,11 +401,9 @@ def abandon_failed(draft: Draft) -> None:
 
 
 def write_site(pages: Iterable[Page], site: Path) -> WriteStats:
-    """Write `pages` as a new tree and swap it in for site/ (call under build_lock)."""
-    draft = begin(site)
-    for page in pages:
-        put(draft, page)
-    return commit(draft)
+    """Make exactly `pages` the site: publish() for files known only by their bytes."""
+    pages = list(pages)
+    return publish(site, {page.path: version_of(page.data) for page in pages}, pages)
 
 
 def _link(old: Path, target: Path) -> bool:

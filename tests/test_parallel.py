@@ -31,15 +31,6 @@ def test_pmap_keeps_order_and_gives_what_a_loop_gives(monkeypatch: pytest.Monkey
     assert parallel.pmap(lambda x: x * x, items) == [x * x for x in items]
 
 
-@pytest.mark.parametrize("workers", ["1", "2"])
-def test_pmap_runs_meanwhile_once_in_this_process(workers: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("SITEGEN_WORKERS", workers)
-    ran: list[int] = []
-    items = list(range(parallel.MIN_ITEMS * 2))
-    assert parallel.pmap(lambda x: x + 1, items, meanwhile=lambda: ran.append(os.getpid())) == [x + 1 for x in items]
-    assert ran == [os.getpid()]
-
-
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("corpus")
