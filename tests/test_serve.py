@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
+import urllib.error
+from pathlib import Path
 
+import pytest
 from conftest import SiteDir
 from preview_server import ReloadListener, get, preview
 
@@ -53,3 +57,36 @@ def test_the_preview_never_writes_into_site(minimal: SiteDir) -> None:
         assert get(base + "fi/index.html")
     assert not (minimal.root / "site").exists()
     assert (minimal.root / ".preview").is_symlink()
+
+
+def _log(root: Path) -> list[str]:
+    """What the preview printed (preview_server logs it beside the site)."""
+    (log,) = root.parent.glob("serve-*.log")
+    return log.read_text(encoding="utf-8").splitlines()
+
+
+def test_the_terminal_shows_one_line_per_rebuild_and_no_request_noise(minimal: SiteDir) -> None:
+    original = "content/2021/1.1-konsernihallinto.fi.md"
+    with preview(minimal.root) as base:
+        get(base + "fi/index.html")
+        get(base + "sv/index.html")
+        with pytest.raises(urllib.error.HTTPError):
+            get(base + "favicon.ico")  # browsers ask for it: a 404 is no error of the editor's
+        listener = ReloadListener(base)
+        try:
+            minimal.write(original, minimal.read(original) + "\nLisätty kappale.\n")
+            listener.wait_for_reload()
+        finally:
+            listener.close()
+        get(base + "fi/index.html")
+    lines = _log(minimal.root)
+    warnings = [line for line in lines if ": warning: " in line]
+    others = [line for line in lines if ": warning: " not in line]
+    assert len(warnings) == 4  # three missing translations, then the one the edit made stale
+    assert len(others) == 3, lines
+    assert re.fullmatch(r"Built: \d+ pages in \d+\.\d\d s; 0 errors, 3 warnings\.", others[0])
+    assert others[1].startswith("Serving the preview (drafts included) on http://127.0.0.1:")
+    assert re.fullmatch(r"Rebuilt after 1\.1-konsernihallinto\.fi\.md: \d+ pages in \d+\.\d\d s; "
+                        r"0 errors, 4 warnings\.", others[2])
+    assert lines.index(others[2]) == len(lines) - 1 and lines[-2] == warnings[-1]
+
