@@ -90,3 +90,18 @@ def test_the_terminal_shows_one_line_per_rebuild_and_no_request_noise(minimal: S
                         r"0 errors, 4 warnings\.", others[2])
     assert lines.index(others[2]) == len(lines) - 1 and lines[-2] == warnings[-1]
 
+
+def test_the_preview_words_a_stale_translation_as_check_does_with_its_line(minimal: SiteDir) -> None:
+    original = "content/2021/1.1-konsernihallinto.fi.md"
+    with preview(minimal.root) as base:
+        listener = ReloadListener(base)
+        try:
+            minimal.write(original, minimal.read(original) + "\nLisätty kappale.\n")
+            listener.wait_for_reload()
+        finally:
+            listener.close()
+    checked = [line for line in minimal.run("check").lines if "has changed since" in line]
+    assert checked == ["content/2021/1.1-konsernihallinto.sv.md:5: warning: the Finnish original has changed "
+                       "since this translation; update it, then run 'python build.py translated "
+                       "content/2021/1.1-konsernihallinto.sv.md'"]
+    assert [line for line in _log(minimal.root) if "has changed since" in line] == checked
