@@ -105,3 +105,11 @@ def test_the_preview_words_a_stale_translation_as_check_does_with_its_line(minim
                        "since this translation; update it, then run 'python build.py translated "
                        "content/2021/1.1-konsernihallinto.sv.md'"]
     assert [line for line in _log(minimal.root) if "has changed since" in line] == checked
+
+
+def test_the_status_carries_the_overlay_words_in_every_language(minimal: SiteDir) -> None:
+    with preview(minimal.root) as base:
+        status = json.loads(get(base + "_preview/status.json"))
+    assert status["languages"]["sv"]["heading"] == "Webbplatsen kunde inte byggas"
+    assert status["languages"]["fi"]["heading"] == "Sivuston rakentaminen epäonnistui"
+    assert status["languages"]["sv"]["note"].startswith("Nedan visas den senaste fungerande versionen.")
