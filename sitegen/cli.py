@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import gc
 import json
 import os
@@ -129,8 +130,16 @@ def serve(project: pipeline.Project, args: argparse.Namespace) -> int:
     """Preview with live reload until interrupted."""
     from . import serve as preview  # the server's dependencies load only when needed
 
-    preview.serve(project, host=args.host, port=args.port)
-    return EXIT_OK
+    try:
+        if not preview.port_taken(args.host, args.port):
+            preview.serve(project, host=args.host, port=args.port)
+            return EXIT_OK
+    except OSError as exc:  # taken between the test and the start
+        if exc.errno != errno.EADDRINUSE:
+            raise
+    print(f"build.py serve: error: port {args.port} is taken (another preview or program is using it); "
+          f"choose another with --port, e.g. --port {args.port + 1}", file=sys.stderr)
+    return EXIT_USAGE
 
 
 def build(project: pipeline.Project, args: argparse.Namespace) -> int:

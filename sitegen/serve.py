@@ -15,12 +15,14 @@ polling.
 
 from __future__ import annotations
 
+import errno
 import html
 import json
 import logging
 import mimetypes
 import os
 import signal
+import socket
 import sys
 import threading
 import time
@@ -210,6 +212,19 @@ class InotifyWatcher(Watcher):  # type: ignore[misc]
 
 def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
+
+
+def port_taken(host: str, port: int) -> bool:
+    """Whether another program listens on the port (tested as the server will bind it)."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                return True
+            raise
+    return False
 
 
 def serve(project: pipeline.Project, host: str = "127.0.0.1", port: int = 8000,

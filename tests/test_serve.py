@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import socket
 import urllib.error
 from pathlib import Path
 
@@ -113,3 +114,15 @@ def test_the_status_carries_the_overlay_words_in_every_language(minimal: SiteDir
     assert status["languages"]["sv"]["heading"] == "Webbplatsen kunde inte byggas"
     assert status["languages"]["fi"]["heading"] == "Sivuston rakentaminen epäonnistui"
     assert status["languages"]["sv"]["note"].startswith("Nedan visas den senaste fungerande versionen.")
+
+
+def test_a_busy_port_is_wrong_usage_with_a_hint_not_a_bug(minimal: SiteDir) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        run = minimal.run("serve", "--port", str(port))
+    assert run.code == 2
+    assert run.err.strip() == (f"build.py serve: error: port {port} is taken (another preview or program is "
+                               f"using it); choose another with --port, e.g. --port {port + 1}")
+    assert not (minimal.root / ".preview").exists()  # nothing was built
