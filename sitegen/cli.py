@@ -38,6 +38,9 @@ def parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     b = sub.add_parser("build", parents=[common], help="validate the content and build site/ (the default)")
     b.add_argument("--base-url", help="the absolute URL the site is published at (overrides content/site.yaml)")
+    b.add_argument("--no-search", action="store_true",
+                   help="skip the search index: a quicker local build (search then finds nothing; "
+                        "SITEGEN_SEARCH=0 does the same)")
     sub.add_parser("check", parents=[common], help="validate the content without writing anything")
     sv = sub.add_parser("serve", parents=[common],
                         help="preview with live reload (drafts shown; errors shown in the browser)")
@@ -149,7 +152,7 @@ def build(project: pipeline.Project, args: argparse.Namespace) -> int:
     if base_url is not None and not base_url.endswith("/"):
         base_url += "/"
     interactive = sys.stderr.isatty() and args.format == "text"
-    result = pipeline.build(project, base_url=base_url, strict=args.strict,
+    result = pipeline.build(project, base_url=base_url, strict=args.strict, index=not args.no_search,
                             progress=progress_line if interactive else lambda message: None)
     if interactive:
         print("\r\033[K", end="", file=sys.stderr)  # clear the progress line

@@ -123,8 +123,9 @@ def check(project: Project, strict: bool = False, session: Session | None = None
 
 
 def build(project: Project, session: Session | None = None, *, preview: bool = False, base_url: str | None = None,
-          strict: bool = False, progress: Callable[[str], None] = lambda message: None) -> Result:
-    """Build the site into site/ (the preview into .preview/); on any error leave it untouched."""
+          strict: bool = False, progress: Callable[[str], None] = lambda message: None, index: bool = True) -> Result:
+    """Build the site into site/ (the preview into .preview/); on any error leave it untouched.
+    `index=False` (`build --no-search`) skips the search index, as SITEGEN_SEARCH=0 does."""
     # Jinja and Python-Markdown load only when pages are rendered: a check, or a
     # build that finds nothing changed, starts faster without them.
     from .render import render
@@ -132,7 +133,8 @@ def build(project: Project, session: Session | None = None, *, preview: bool = F
     started = time.perf_counter()
     session = session or Session.open(project)
     out = project.preview if preview else project.site
-    fingerprint = input_fingerprint(project, session, repr((preview, base_url, strict)))
+    index = index and search.enabled() and not preview
+    fingerprint = input_fingerprint(project, session, repr((preview, base_url, strict, index)))
     unchanged = unchanged_since(out, fingerprint, session)
     if unchanged is not None:
         return unchanged
@@ -147,7 +149,7 @@ def build(project: Project, session: Session | None = None, *, preview: bool = F
     if output.problems:
         return finish(session, result)
     progress(f"writing {output.rendered} new pages")
-    written = write.publish(out, output.files, output.pages, search.indexer(preview))
+    written = write.publish(out, output.files, output.pages, search.indexer(not index))
     published(result, site, sorted(output.files), written, time.perf_counter() - started)
     return finish(session, result, out, fingerprint)
 

@@ -229,3 +229,19 @@ def test_status_json_lists_every_translation_state(minimal: SiteDir) -> None:
         {"year": "2021", "section": "2.2", "unit": "tilapalvelut-liikelaitos", "lang": "sv", "state": "missing",
          "reviewed": False, "path": ""},
     ]
+
+
+def test_build_no_search_skips_the_index_and_a_full_build_then_makes_it(
+        minimal: SiteDir, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SITEGEN_SEARCH", "1")
+    assert minimal.run("build", "--no-search").code == 0
+    assert not (minimal.root / "site" / "pagefind").exists()
+    run = minimal.run("build")
+    assert run.code == 0 and "+ search index" in run.err  # not "unchanged": the index was missing
+    assert (minimal.root / "site" / "pagefind" / "pagefind-entry.json").is_file()
+
+
+def test_build_help_shows_no_search() -> None:
+    run = subprocess.run([sys.executable, "build.py", "build", "--help"], cwd=ROOT, capture_output=True, text=True,
+                         check=False)
+    assert run.returncode == 0 and re.search(r"^\s+--no-search\s", run.stdout, re.M)
