@@ -16,6 +16,8 @@ from pathlib import Path
 from . import pipeline, translations
 from .errors import Problem, errors, format_problems
 from .load import language_codes
+from .progress import Bar
+from .progress import wanted as bar_wanted
 
 EXIT_OK, EXIT_CONTENT, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
@@ -151,11 +153,16 @@ def build(project: pipeline.Project, args: argparse.Namespace) -> int:
     base_url = getattr(args, "base_url", None)
     if base_url is not None and not base_url.endswith("/"):
         base_url += "/"
-    interactive = sys.stderr.isatty() and args.format == "text"
-    result = pipeline.build(project, base_url=base_url, strict=args.strict, index=not args.no_search,
-                            progress=progress_line if interactive else lambda message: None)
-    if interactive:
-        print("\r\033[K", end="", file=sys.stderr)  # clear the progress line
+
+    def run(progress: pipeline.Progress = lambda stage, done, total: None) -> pipeline.Result:
+        return pipeline.build(project, base_url=base_url, strict=args.strict, index=not args.no_search,
+                              progress=progress)
+
+    if bar_wanted(sys.stderr, args.format):
+        with Bar(sys.stderr) as bar:  # on a terminal: stage, count and time left, gone when done
+            result = run(bar)
+    else:
+        result = run()
     report(result.problems, args.format, _color(args))
     if result.failed:
         summary(f"Build failed: {_count(result.problems)}; site/ was left as it was.", args.format)
@@ -273,11 +280,6 @@ def export_document(project: pipeline.Project, args: argparse.Namespace) -> int:
 
 COMMANDS = {"build": build, "check": check, "serve": serve, "new": new, "translated": translated,
             "status": show_status, "import": import_document, "export": export_document}
-
-
-def progress_line(message: str) -> None:
-    """Show what a long build is doing, on one terminal line that the next message replaces."""
-    print(f"\r\033[K… {message}", end="", file=sys.stderr, flush=True)
 
 
 def report(problems: list[Problem], fmt: str, color: bool) -> None:
