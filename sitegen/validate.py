@@ -518,7 +518,8 @@ def check_responses(loaded: Loaded, languages: tuple[str, ...], units: Mapping[s
         elif r.path not in bad:
             problems += _check_place(r, loaded, units, sections, by_key)
     rules = _Translations(languages, names or language_name, by_key,
-                          {(r.year, r.name_section, r.name_unit, r.lang) for r in loaded.responses}, bad)
+                          {(r.year, r.name_section, r.name_unit, r.lang) for r in loaded.responses}, bad,
+                          loaded.paths)
     for r in loaded.responses:
         if r.path not in bad and r.lang in languages:
             problems += rules.check_original(r) if r.lang == languages[0] else rules.check_translation(r)
@@ -569,6 +570,8 @@ class _Translations:
     by_name: set[tuple[str, str, str, str]]
     """(year, section, unit, language) of every file name."""
     bad: set[str]
+    found: frozenset[str] = frozenset()
+    """Every Markdown file found, read or not (one that cannot be read is reported on its own)."""
 
     def check_original(self, r: ResponseFile) -> list[Problem]:
         """No translation fields on an original; a warning for each translation it lacks."""
@@ -593,7 +596,8 @@ class _Translations:
         source = self.by_key.get((r.year, meta["section"], meta["unit"], original))
         expected = f"{meta['section']}-{meta['unit']}.{original}.md"
         if source is None:
-            if (r.year, r.name_section, r.name_unit, original) in self.by_name:
+            beside = f"{r.path.rsplit('/', 1)[0]}/{r.name_section}-{r.name_unit}.{original}.md"
+            if (r.year, r.name_section, r.name_unit, original) in self.by_name or beside in self.found:
                 return []  # the original has errors of its own, reported there
             return [Problem(r.path, None, f"this translation has no original: content/{r.year}/{expected} is missing")]
         problems = self._names_original(r, expected)

@@ -367,3 +367,16 @@ def test_every_field_of_the_schema_has_a_description_for_editors_tools() -> None
 
     walk(load_schema(SCHEMA), "")
     assert undescribed == []
+
+
+@pytest.mark.parametrize("text", [
+    b"no front matter\n",
+    b'---\nsection: "1.1"\nunit: konsernihallinto\n\nNo closing line.\n',
+    b'---\nsection: "1.1"\nunit: konsernihallinto\n---\n\nLatin-1: \xe4\n',
+    b'---\nsection: "1.1"\nunit: konsernihallinto\n---\n\n' + b"x" * 1_000_001,
+], ids=["no front matter", "unclosed front matter", "not UTF-8", "over the size limit"])
+def test_an_unreadable_original_is_its_one_problem_not_also_its_translations(minimal: SiteDir, text: bytes) -> None:
+    minimal.write(ORIGINAL, text)
+    found = all_errors(minimal)
+    assert len(found) == 1 and found[0].startswith(f"{ORIGINAL}"), found
+    assert not [p for p in problems(minimal) if p.path == TRANSLATION]
