@@ -510,7 +510,10 @@ def check_responses(loaded: Loaded, languages: tuple[str, ...], units: Mapping[s
     if not languages:
         return problems
     by_key: dict[tuple[str, str, str, str], ResponseFile] = {}
-    for r in loaded.responses:
+    # Files whose names agree with their front matter first: when two answer the same, the one
+    # whose front matter was changed away from its name is blamed, not the untouched one.
+    for r in sorted(loaded.responses, key=lambda r: not isinstance(r.meta.data, dict) or (
+            r.meta.data.get("section"), r.meta.data.get("unit")) != (r.name_section, r.name_unit)):
         if r.lang not in languages:
             problems.append(Problem(r.path, None,
                 f"language '{r.lang}' in the file name is unknown; expected one of "

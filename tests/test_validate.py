@@ -380,3 +380,13 @@ def test_an_unreadable_original_is_its_one_problem_not_also_its_translations(min
     found = all_errors(minimal)
     assert len(found) == 1 and found[0].startswith(f"{ORIGINAL}"), found
     assert not [p for p in problems(minimal) if p.path == TRANSLATION]
+
+
+def test_a_section_changed_to_one_another_file_answers_blames_the_changed_file(minimal: SiteDir) -> None:
+    changed, untouched = "content/2021/1.1-konsernihallinto.fi.md", "content/2021/2.2-konsernihallinto.fi.md"
+    edit(minimal, changed, 'section: "1.1"', 'section: "2.2"')
+    assert errors_in(minimal, untouched) == []
+    assert [message for _, message in errors_in(minimal, changed)] == [
+        f"{untouched} already answers section 2.2 for unit 'konsernihallinto' in 'fi'",
+        "section '2.2' does not agree with the file name; rename the file to '2.2-konsernihallinto.fi.md' "
+        "or correct the section"]
