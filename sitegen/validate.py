@@ -167,7 +167,8 @@ def check_schema(doc: Document, schema: Mapping[str, Any], kind: str | None) -> 
     problems: list[Problem] = []
     for error in validator.iter_errors(doc.data):
         problems += describe(error, doc)
-    return problems
+    # One fault can break two rules worded alike (a date breaks both its pattern and its format): once.
+    return list(dict.fromkeys(problems))
 
 
 _validators: dict[tuple[int, str | None], jsonschema.protocols.Validator] = {}

@@ -390,3 +390,9 @@ def test_a_section_changed_to_one_another_file_answers_blames_the_changed_file(m
         f"{untouched} already answers section 2.2 for unit 'konsernihallinto' in 'fi'",
         "section '2.2' does not agree with the file name; rename the file to '2.2-konsernihallinto.fi.md' "
         "or correct the section"]
+
+
+def test_a_date_in_the_wrong_form_is_reported_once(minimal: SiteDir) -> None:
+    edit(minimal, FI, 'section: "2.2"', 'section: "2.2"\nupdated: 15.3.2024')
+    assert errors_in(minimal, FI) == [(3, "updated: '15.3.2024' is not valid; expected a date written YYYY-MM-DD, "
+                                          "e.g. 2024-03-15")]
