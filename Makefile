@@ -31,6 +31,14 @@ check: $(VENV)/.runtime ## validate content/ without writing anything
 serve: $(VENV)/.runtime ## preview with live reload on http://127.0.0.1:$(PORT)/ (drafts shown)
 	$(BIN)/python build.py serve --port $(PORT)
 
+# `make new` without its variables stops here, before anything is installed, and says which are missing.
+ifneq ($(filter new,$(MAKECMDGOALS)),)
+missing := $(strip $(foreach v,YEAR SECTION UNIT,$(if $($(v)),,$(v))))
+ifneq ($(missing),)
+$(error make new needs YEAR, SECTION and UNIT (missing: $(missing)), e.g. make new YEAR=2022 SECTION=2.4 UNIT=konsernihallinto [LANG_CODE=sv])
+endif
+endif
+
 new: $(VENV)/.runtime ## write a draft: make new YEAR=2022 SECTION=2.4 UNIT=konsernihallinto [LANG_CODE=sv]
 	$(BIN)/python build.py new --year "$(YEAR)" --section "$(SECTION)" --unit "$(UNIT)" $(if $(LANG_CODE),--lang "$(LANG_CODE)")
 

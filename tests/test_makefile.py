@@ -24,3 +24,11 @@ def test_help_shows_the_port_as_a_number() -> None:
     shown = make("help", "PORT=9001").stdout
     assert "live reload on http://127.0.0.1:9001/ " in shown and "$(PORT)" not in shown
 
+
+@pytest.mark.parametrize(("args", "missing"), [((), "YEAR SECTION UNIT"), (("YEAR=2022", "SECTION=2.4"), "UNIT")])
+def test_new_without_its_variables_says_which_are_needed(args: tuple[str, ...], missing: str) -> None:
+    run = make("new", *args)
+    assert run.returncode == 2
+    assert (f"make new needs YEAR, SECTION and UNIT (missing: {missing}), e.g. make new YEAR=2022 SECTION=2.4 "
+            "UNIT=konsernihallinto [LANG_CODE=sv]") in run.stderr
+    assert "has no content" not in run.stderr + run.stdout
