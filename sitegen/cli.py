@@ -210,8 +210,10 @@ def translated(project: pipeline.Project, args: argparse.Namespace) -> int:
     original = codes[0]
     problems = []
     for path in args.files:
-        problem = translations.record(project.root, path if path.is_absolute() else Path.cwd() / path,
-                                      original, reviewed=args.reviewed)
+        target = path if path.is_absolute() else Path.cwd() / path
+        problem = translations.record(project.root, target, original, reviewed=args.reviewed) if target.is_file() \
+            else Problem(str(path), None, "there is no such file; give the path of a translation, e.g. "
+                         "content/2022/2.4-konsernihallinto.sv.md")
         if problem is not None:
             problems.append(problem)
         elif args.format == "text":

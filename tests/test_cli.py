@@ -245,3 +245,12 @@ def test_build_help_shows_no_search() -> None:
     run = subprocess.run([sys.executable, "build.py", "build", "--help"], cwd=ROOT, capture_output=True, text=True,
                          check=False)
     assert run.returncode == 0 and re.search(r"^\s+--no-search\s", run.stdout, re.M)
+
+
+def test_translated_on_a_file_that_does_not_exist_says_so_as_given(
+        minimal: SiteDir, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(minimal.root)
+    run = minimal.run("translated", "content/2021/9.9-konsernihallinto.sv.md")
+    assert run.code == 1
+    assert run.err.strip() == ("content/2021/9.9-konsernihallinto.sv.md: error: there is no such file; give the path "
+                               "of a translation, e.g. content/2022/2.4-konsernihallinto.sv.md")
