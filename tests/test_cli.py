@@ -6,6 +6,7 @@ import json
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from conftest import ROOT, SiteDir
@@ -254,3 +255,11 @@ def test_translated_on_a_file_that_does_not_exist_says_so_as_given(
     assert run.code == 1
     assert run.err.strip() == ("content/2021/9.9-konsernihallinto.sv.md: error: there is no such file; give the path "
                                "of a translation, e.g. content/2022/2.4-konsernihallinto.sv.md")
+
+
+def test_check_outside_a_project_says_where_it_looked(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["check"]) == 1
+    assert f"the content folder is missing: looked for {tmp_path / 'content'}; run the command in the project " \
+           "folder, or name that folder with --root" in capsys.readouterr().err
