@@ -58,8 +58,12 @@ def parser() -> argparse.ArgumentParser:
     tr.add_argument("files", nargs="+", type=Path,
                     help="translated files, e.g. content/2022/2.4-konsernihallinto.sv.md")
     tr.add_argument("--reviewed", action="store_true", help="also mark the translations as reviewed by the city")
-    sub.add_parser("status", parents=[common],
-                   help="list every response's translation state per year (up to date, stale, missing)")
+    st = sub.add_parser("status", help="list every response's translation state per year (up to date, stale, "
+                        "missing)")  # a listing, not a check: no --strict, no workflow annotations
+    st.add_argument("--root", type=Path, default=Path("."),
+                    help="the project folder holding content/ (default: the current folder)")
+    st.add_argument("--format", choices=("text", "json"), default="text",
+                    help="text for people (default), json for tools")
     im = sub.add_parser("import", parents=[common], help="turn the compiled responses document (.docx or text) "
                         "into draft response files", description="Read the compiled responses document (Word .docx, "
                         "or text laid out like it): its numbered headings ('2.4 Kaupungin toimialojen ICT-hankkeet'), "
@@ -228,7 +232,7 @@ def show_status(project: pipeline.Project, args: argparse.Namespace) -> int:
     result = pipeline.check(project)
     loaded = result.loaded
     if result.failed or loaded is None or loaded.settings is None:
-        report(result.problems, "text" if args.format == "github" else args.format, False)
+        report(result.problems, args.format, False)
         return EXIT_CONTENT
     rows = translations.status(loaded, language_codes(loaded.settings))
     if args.format == "json":

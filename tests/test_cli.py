@@ -263,3 +263,9 @@ def test_check_outside_a_project_says_where_it_looked(tmp_path: Path, capsys: py
     assert cli.main(["check"]) == 1
     assert f"the content folder is missing: looked for {tmp_path / 'content'}; run the command in the project " \
            "folder, or name that folder with --root" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("option", [["--strict"], ["--format", "github"]])
+def test_status_refuses_the_options_it_would_ignore(minimal: SiteDir, option: list[str]) -> None:
+    run = minimal.run("status", *option)
+    assert run.code == 2 and "error: " in run.err and option[-1] in run.err and run.out == ""
