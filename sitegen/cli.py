@@ -197,7 +197,8 @@ def new(project: pipeline.Project, args: argparse.Namespace) -> int:
     path, problems = new_response(result.loaded, project.templates, args.year, args.section, args.unit, args.lang)
     if problems:
         report(problems, args.format, False)
-        return EXIT_CONTENT
+        # an option naming no year, section, unit or language is wrong usage, not a content error
+        return EXIT_USAGE if any(p.path.startswith("--") for p in problems) else EXIT_CONTENT
     assert path is not None
     summary(f"Wrote {path.relative_to(project.root).as_posix()} as a draft: it shows in `python build.py serve` "
             "but is not published until you remove the line 'draft: true'.", args.format)
