@@ -80,3 +80,13 @@ def test_new_with_an_option_naming_nothing_is_wrong_usage(minimal: SiteDir, opti
     run = minimal.run("new", *[word for pair in args.items() for word in pair])
     assert run.code == 2 and run.err.startswith(f"{option}: error: ")
     assert not list((minimal.root / "content").rglob("1.1.1-tilapalvelut-liikelaitos*"))
+
+
+def test_check_strict_does_not_fail_on_a_drafts_missing_translation(minimal: SiteDir) -> None:
+    drafts = ["content/2021/1.1.1-kaupunkiympariston-toimiala.fi.md", "content/2021/2.2-konsernihallinto.fi.md"]
+    for path in drafts:
+        minimal.write(path, minimal.read(path).replace("\n---\n", "\ndraft: true\n---\n", 1))
+    run = minimal.run("check", "--strict")  # only the published original's missing translation fails it
+    assert run.code == 1 and run.errors == [
+        "content/2021/2.2-tilapalvelut-liikelaitos.fi.md: error: no Swedish translation yet: "
+        "the Swedish page shows the Finnish text until 2.2-tilapalvelut-liikelaitos.sv.md exists"]
