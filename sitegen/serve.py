@@ -53,8 +53,9 @@ def watched(project: pipeline.Project) -> list[Path]:
 
 
 def relevant(paths: Iterable[str]) -> list[str]:
-    """Changed paths that matter: not editor leftovers or hidden files."""
-    return [p for p in paths if not is_ignored(Path(p).name)]
+    """Changed paths that matter: not editor leftovers or hidden files, nor a tool's temporary file
+    that came and went (no suffix, gone already: e.g. `sed -i`'s sedAbC123)."""
+    return [p for p in paths if not is_ignored(Path(p).name) and (Path(p).suffix or os.path.lexists(p))]
 
 
 class Preview:

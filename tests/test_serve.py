@@ -12,6 +12,8 @@ import pytest
 from conftest import SiteDir
 from preview_server import ReloadListener, get, preview
 
+from sitegen.serve import relevant
+
 FILE = "content/2021/2.2-tilapalvelut-liikelaitos.fi.md"
 
 
@@ -126,3 +128,10 @@ def test_a_busy_port_is_wrong_usage_with_a_hint_not_a_bug(minimal: SiteDir) -> N
     assert run.err.strip() == (f"build.py serve: error: port {port} is taken (another preview or program is "
                                f"using it); choose another with --port, e.g. --port {port + 1}")
     assert not (minimal.root / ".preview").exists()  # nothing was built
+
+
+def test_a_temporary_file_that_came_and_went_is_no_change(tmp_path: Path) -> None:
+    kept = tmp_path / "2023"
+    kept.mkdir()
+    changed = [str(tmp_path / "sedAbC123"), str(tmp_path / "2.4-konsernihallinto.fi.md"), str(kept)]
+    assert relevant(changed) == changed[1:]
