@@ -9,7 +9,8 @@ PORT   ?= 8000
 .PHONY: help build check serve new test bench clean
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/$$(PORT)/$(PORT)/g' | \
+		awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
 
 $(VENV)/.runtime: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +30,14 @@ check: $(VENV)/.runtime ## validate content/ without writing anything
 
 serve: $(VENV)/.runtime ## preview with live reload on http://127.0.0.1:$(PORT)/ (drafts shown)
 	$(BIN)/python build.py serve --port $(PORT)
+
+# `make new` without its variables stops here, before anything is installed, and says which are missing.
+ifneq ($(filter new,$(MAKECMDGOALS)),)
+missing := $(strip $(foreach v,YEAR SECTION UNIT,$(if $($(v)),,$(v))))
+ifneq ($(missing),)
+$(error make new needs YEAR, SECTION and UNIT (missing: $(missing)), e.g. make new YEAR=2022 SECTION=2.4 UNIT=konsernihallinto [LANG_CODE=sv])
+endif
+endif
 
 new: $(VENV)/.runtime ## write a draft: make new YEAR=2022 SECTION=2.4 UNIT=konsernihallinto [LANG_CODE=sv]
 	$(BIN)/python build.py new --year "$(YEAR)" --section "$(SECTION)" --unit "$(UNIT)" $(if $(LANG_CODE),--lang "$(LANG_CODE)")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import gc
 import json
 import os
@@ -15,6 +16,8 @@ from pathlib import Path
 from . import pipeline, translations
 from .errors import Problem, errors, format_problems
 from .load import language_codes
+from .progress import Bar
+from .progress import wanted as bar_wanted
 
 EXIT_OK, EXIT_CONTENT, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
@@ -37,6 +40,9 @@ def parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     b = sub.add_parser("build", parents=[common], help="validate the content and build site/ (the default)")
     b.add_argument("--base-url", help="the absolute URL the site is published at (overrides content/site.yaml)")
+    b.add_argument("--no-search", action="store_true",
+                   help="skip the search index: a quicker local build (search then finds nothing; "
+                        "SITEGEN_SEARCH=0 does the same)")
     sub.add_parser("check", parents=[common], help="validate the content without writing anything")
     sv = sub.add_parser("serve", parents=[common],
                         help="preview with live reload (drafts shown; errors shown in the browser)")
@@ -52,8 +58,12 @@ def parser() -> argparse.ArgumentParser:
     tr.add_argument("files", nargs="+", type=Path,
                     help="translated files, e.g. content/2022/2.4-konsernihallinto.sv.md")
     tr.add_argument("--reviewed", action="store_true", help="also mark the translations as reviewed by the city")
-    sub.add_parser("status", parents=[common],
-                   help="list every response's translation state per year (up to date, stale, missing)")
+    st = sub.add_parser("status", help="list every response's translation state per year (up to date, stale, "
+                        "missing)")  # a listing, not a check: no --strict, no workflow annotations
+    st.add_argument("--root", type=Path, default=Path("."),
+                    help="the project folder holding content/ (default: the current folder)")
+    st.add_argument("--format", choices=("text", "json"), default="text",
+                    help="text for people (default), json for tools")
     im = sub.add_parser("import", parents=[common], help="turn the compiled responses document (.docx or text) "
                         "into draft response files", description="Read the compiled responses document (Word .docx, "
                         "or text laid out like it): its numbered headings ('2.4 Kaupungin toimialojen ICT-hankkeet'), "
@@ -129,8 +139,16 @@ def serve(project: pipeline.Project, args: argparse.Namespace) -> int:
     """Preview with live reload until interrupted."""
     from . import serve as preview  # the server's dependencies load only when needed
 
-    preview.serve(project, host=args.host, port=args.port)
-    return EXIT_OK
+    try:
+        if not preview.port_taken(args.host, args.port):
+            preview.serve(project, host=args.host, port=args.port)
+            return EXIT_OK
+    except OSError as exc:  # taken between the test and the start
+        if exc.errno != errno.EADDRINUSE:
+            raise
+    print(f"build.py serve: error: port {args.port} is taken (another preview or program is using it); "
+          f"choose another with --port, e.g. --port {args.port + 1}", file=sys.stderr)
+    return EXIT_USAGE
 
 
 def build(project: pipeline.Project, args: argparse.Namespace) -> int:
@@ -139,11 +157,16 @@ def build(project: pipeline.Project, args: argparse.Namespace) -> int:
     base_url = getattr(args, "base_url", None)
     if base_url is not None and not base_url.endswith("/"):
         base_url += "/"
-    interactive = sys.stderr.isatty() and args.format == "text"
-    result = pipeline.build(project, base_url=base_url, strict=args.strict,
-                            progress=progress_line if interactive else lambda message: None)
-    if interactive:
-        print("\r\033[K", end="", file=sys.stderr)  # clear the progress line
+
+    def run(progress: pipeline.Progress = lambda stage, done, total: None) -> pipeline.Result:
+        return pipeline.build(project, base_url=base_url, strict=args.strict, index=not args.no_search,
+                              progress=progress)
+
+    if bar_wanted(sys.stderr, args.format):
+        with Bar(sys.stderr) as bar:  # on a terminal: stage, count and time left, gone when done
+            result = run(bar)
+    else:
+        result = run()
     report(result.problems, args.format, _color(args))
     if result.failed:
         summary(f"Build failed: {_count(result.problems)}; site/ was left as it was.", args.format)
@@ -174,7 +197,8 @@ def new(project: pipeline.Project, args: argparse.Namespace) -> int:
     path, problems = new_response(result.loaded, project.templates, args.year, args.section, args.unit, args.lang)
     if problems:
         report(problems, args.format, False)
-        return EXIT_CONTENT
+        # an option naming no year, section, unit or language is wrong usage, not a content error
+        return EXIT_USAGE if any(p.path.startswith("--") for p in problems) else EXIT_CONTENT
     assert path is not None
     summary(f"Wrote {path.relative_to(project.root).as_posix()} as a draft: it shows in `python build.py serve` "
             "but is not published until you remove the line 'draft: true'.", args.format)
@@ -191,8 +215,10 @@ def translated(project: pipeline.Project, args: argparse.Namespace) -> int:
     original = codes[0]
     problems = []
     for path in args.files:
-        problem = translations.record(project.root, path if path.is_absolute() else Path.cwd() / path,
-                                      original, reviewed=args.reviewed)
+        target = path if path.is_absolute() else Path.cwd() / path
+        problem = translations.record(project.root, target, original, reviewed=args.reviewed) if target.is_file() \
+            else Problem(str(path), None, "there is no such file; give the path of a translation, e.g. "
+                         "content/2022/2.4-konsernihallinto.sv.md")
         if problem is not None:
             problems.append(problem)
         elif args.format == "text":
@@ -207,7 +233,7 @@ def show_status(project: pipeline.Project, args: argparse.Namespace) -> int:
     result = pipeline.check(project)
     loaded = result.loaded
     if result.failed or loaded is None or loaded.settings is None:
-        report(result.problems, "text" if args.format == "github" else args.format, False)
+        report(result.problems, args.format, False)
         return EXIT_CONTENT
     rows = translations.status(loaded, language_codes(loaded.settings))
     if args.format == "json":
@@ -261,11 +287,6 @@ def export_document(project: pipeline.Project, args: argparse.Namespace) -> int:
 
 COMMANDS = {"build": build, "check": check, "serve": serve, "new": new, "translated": translated,
             "status": show_status, "import": import_document, "export": export_document}
-
-
-def progress_line(message: str) -> None:
-    """Show what a long build is doing, on one terminal line that the next message replaces."""
-    print(f"\r\033[K… {message}", end="", file=sys.stderr, flush=True)
 
 
 def report(problems: list[Problem], fmt: str, color: bool) -> None:

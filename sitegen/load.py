@@ -145,7 +145,8 @@ def load(root: Path, content_dir: str = "content", cache: Cache | None = None,
     problems: list[Problem] = []
     base = root / content_dir
     if not base.is_dir():
-        problems.append(Problem(content_dir, None, "the content folder is missing"))
+        problems.append(Problem(content_dir, None, f"the content folder is missing: looked for {base}; run the "
+                                "command in the project folder, or name that folder with --root"))
         return Loaded(root, None, None, {}, None, (), tuple(problems))
     found = _scan(base, root, content_dir, problems, stats or {})
     data = {name: _data_file(path, root, cache, problems) for name, path in found.data.items()}

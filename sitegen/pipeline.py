@@ -14,10 +14,10 @@ from __future__ import annotations
 import os
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ClassVar
+from typing import ClassVar, TypeVar
 
 from . import TOOL_ROOT, search, write
 from .cache import CODE_DIGEST, Cache, digest
@@ -25,6 +25,8 @@ from .errors import Problem, errors, from_plain, sort, to_plain
 from .load import Loaded, is_ignored, load
 from .model import Site, build_model
 from .validate import validate
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -123,8 +125,9 @@ def check(project: Project, strict: bool = False, session: Session | None = None
 
 
 def build(project: Project, session: Session | None = None, *, preview: bool = False, base_url: str | None = None,
-          strict: bool = False, progress: Callable[[str], None] = lambda message: None) -> Result:
-    """Build the site into site/ (the preview into .preview/); on any error leave it untouched."""
+          strict: bool = False, progress: Progress = lambda stage, done, total: None, index: bool = True) -> Result:
+    """Build the site into site/ (the preview into .preview/); on any error leave it untouched.
+    `index=False` (`build --no-search`) skips the search index, as SITEGEN_SEARCH=0 does."""
     # Jinja and Python-Markdown load only when pages are rendered: a check, or a
     # build that finds nothing changed, starts faster without them.
     from .render import render
@@ -132,24 +135,48 @@ def build(project: Project, session: Session | None = None, *, preview: bool = F
     started = time.perf_counter()
     session = session or Session.open(project)
     out = project.preview if preview else project.site
-    fingerprint = input_fingerprint(project, session, repr((preview, base_url, strict)))
+    index = index and search.enabled() and not preview
+    fingerprint = input_fingerprint(project, session, repr((preview, base_url, strict, index)))
     unchanged = unchanged_since(out, fingerprint, session)
     if unchanged is not None:
         return unchanged
-    progress("reading and checking content/")
+    progress("reading and checking content/", 0, 0)
     result = check(project, strict, session)
     if result.failed or result.loaded is None:
         return finish(session, result)
     site = build_model(result.loaded, preview=preview, base_url=base_url, cache=session.store)
-    progress("rendering the pages that changed")
     output = render(site, project.templates, project.root, session.store, write.holding(out))
     result.problems = sort(result.problems + output.problems)
     if output.problems:
         return finish(session, result)
-    progress(f"writing {output.rendered} new pages")
-    written = write.publish(out, output.files, output.pages, search.indexer(preview))
+    written = write.publish(out, output.files, counted(output.pages, output.rendered, progress),
+                            announced(search.indexer(not index), progress))
     published(result, site, sorted(output.files), written, time.perf_counter() - started)
     return finish(session, result, out, fingerprint)
+
+
+Progress = Callable[[str, int, int], None]
+"""Told what a long build is doing: (stage, done, total); a total of 0 means no count is known."""
+
+
+def counted(pages: Iterable[T], total: int, progress: Progress) -> Iterator[T]:
+    """The pages as they are rendered and written, each counted to `progress`."""
+    stage = "rendering and writing pages"
+    progress(stage, 0, total)
+    for done, page in enumerate(pages, 1):
+        yield page
+        progress(stage, min(done, total), total)
+
+
+def announced(index: Callable[[Path], float] | None, progress: Progress) -> Callable[[Path], float] | None:
+    """The search indexer, telling `progress` when it starts."""
+    if index is None:
+        return None
+
+    def run(tree: Path) -> float:
+        progress("building the search index", 0, 0)
+        return index(tree)
+    return run
 
 
 def published(result: Result, site: Site, paths: list[str], written: write.WriteStats, seconds: float) -> None:

@@ -478,8 +478,11 @@ PREVIEW_SCRIPT = "_preview/overlay.js"
 
 def preview_status(strings: Mapping[str, Mapping[str, str]], lang: str, lines: list[str]) -> Page:
     """The preview's status file: the problems of the last rebuild (none after a good one)."""
-    data = {"heading": strings["preview_errors_heading"][lang], "note": strings["preview_errors_note"][lang],
-            "problems": lines}
+    data: dict[str, object] = {
+        "heading": strings["preview_errors_heading"][lang], "note": strings["preview_errors_note"][lang],
+        "problems": lines, "languages": {  # the overlay speaks the page's language (<html lang>)
+            code: {"heading": heading, "note": strings["preview_errors_note"][code]}
+            for code, heading in strings["preview_errors_heading"].items()}}
     return Page(PREVIEW_STATUS, json.dumps(data, ensure_ascii=False, indent=1).encode("utf-8"))
 
 

@@ -15,11 +15,14 @@ polling.
 
 from __future__ import annotations
 
+import errno
 import html
 import json
+import logging
 import mimetypes
 import os
 import signal
+import socket
 import sys
 import threading
 import time
@@ -34,7 +37,7 @@ from livereload.watcher import Watcher
 from tornado.ioloop import IOLoop
 
 from . import pipeline
-from .errors import Problem, format_problems
+from .errors import Problem, errors, format_problems
 from .load import is_ignored
 from .render import PREVIEW_STATUS
 
@@ -50,8 +53,9 @@ def watched(project: pipeline.Project) -> list[Path]:
 
 
 def relevant(paths: Iterable[str]) -> list[str]:
-    """Changed paths that matter: not editor leftovers or hidden files."""
-    return [p for p in paths if not is_ignored(Path(p).name)]
+    """Changed paths that matter: not editor leftovers or hidden files, nor a tool's temporary file
+    that came and went (no suffix, gone already: e.g. `sed -i`'s sedAbC123)."""
+    return [p for p in paths if not is_ignored(Path(p).name) and (Path(p).suffix or os.path.lexists(p))]
 
 
 class Preview:
@@ -65,23 +69,30 @@ class Preview:
         self.lock = threading.Lock()
         self.problems: list[Problem] = []
         """The problems of the last rebuild when it failed: shown over the last good site."""
+        self.shown: set[str] = set()
+        """The problems printed so far (as text): a rebuild prints only the new ones."""
 
     def rebuild(self, changed: Iterable[str] = ()) -> bool:
-        """One rebuild; True when it succeeded."""
+        """One rebuild; True when it succeeded. Prints the problems not printed after the last
+        rebuild (each as `check` words it), then one line: what changed, pages, time, problems."""
         names = ", ".join(sorted({Path(p).name for p in changed}))
         with self.lock:
             started = time.perf_counter()
             result = pipeline.build(self.project, self.session, preview=True, base_url=self.base_url)
             seconds = time.perf_counter() - started
-            if result.problems:
-                self.out(format_problems(result.problems))
+            new = [p for p in result.problems if str(p) not in self.shown]
+            if new:
+                self.out(format_problems(new))
+            self.shown = {str(p) for p in result.problems}
             self.problems = result.problems if result.failed else []
+        what = f"Rebuilt after {names}" if names else "Built"
+        count = _count(result.problems)
         if result.failed:
-            self.out(f"Rebuild failed ({seconds:.2f} s): the preview keeps the last good site "
-                     "and shows these problems over it.")
+            self.out(f"{what}: failed in {seconds:.2f} s; {count}. The preview keeps the last good site "
+                     "and shows the problems over it.")
             return False
-        written = result.written.written if result.written else 0
-        self.out(f"Rebuilt in {seconds:.2f} s ({written} files changed){' after ' + names if names else ''}.")
+        pages = sum(result.pages_per_language().values())
+        self.out(f"{what}: {pages} pages in {seconds:.2f} s; {count}.")
         return True
 
     def app(self, environ: dict[str, Any], start_response: StartResponse) -> list[bytes]:
@@ -119,6 +130,21 @@ class Preview:
         body = "\n".join(html.escape(str(p)) for p in self.problems)
         return (f"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Build failed</title></head>"
                 f"<body><h1>The site could not be built</h1><pre>{body}</pre></body></html>").encode()
+
+
+def _count(problems: list[Problem]) -> str:
+    e = len(errors(problems))
+    w = len(problems) - e
+    return f"{e} error{'s' if e != 1 else ''}, {w} warning{'s' if w != 1 else ''}"
+
+
+def quiet_logs() -> None:
+    """Silence the per-request and start-up logging of tornado and livereload: the terminal shows
+    only our lines. Real failures (logged as errors) still show. livereload sets its logger's level
+    when it starts serving, so its messages are filtered rather than levelled."""
+    logging.getLogger("tornado.access").setLevel(logging.CRITICAL)  # every request, 404s as warnings
+    logging.getLogger("tornado.general").setLevel(logging.ERROR)
+    logging.getLogger("livereload").addFilter(lambda record: record.levelno >= logging.ERROR)
 
 
 def _file(tree: Path, url_path: str) -> Path | None:
@@ -189,10 +215,24 @@ def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
+def port_taken(host: str, port: int) -> bool:
+    """Whether another program listens on the port (tested as the server will bind it)."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                return True
+            raise
+    return False
+
+
 def serve(project: pipeline.Project, host: str = "127.0.0.1", port: int = 8000,
           base_url: str | None = None, out: Callable[[str], None] | None = None) -> None:
     """Build the preview, then serve it until interrupted."""
     say = out or (lambda line: print(line, file=sys.stderr, flush=True))
+    quiet_logs()
     preview = Preview(project, base_url or f"http://{host}:{port}/", say)
     preview.rebuild()
     server = Server(app=preview.app, watcher=InotifyWatcher(watched(project), preview.rebuild, say))

@@ -167,7 +167,8 @@ def check_schema(doc: Document, schema: Mapping[str, Any], kind: str | None) -> 
     problems: list[Problem] = []
     for error in validator.iter_errors(doc.data):
         problems += describe(error, doc)
-    return problems
+    # One fault can break two rules worded alike (a date breaks both its pattern and its format): once.
+    return list(dict.fromkeys(problems))
 
 
 _validators: dict[tuple[int, str | None], jsonschema.protocols.Validator] = {}
@@ -510,7 +511,10 @@ def check_responses(loaded: Loaded, languages: tuple[str, ...], units: Mapping[s
     if not languages:
         return problems
     by_key: dict[tuple[str, str, str, str], ResponseFile] = {}
-    for r in loaded.responses:
+    # Files whose names agree with their front matter first: when two answer the same, the one
+    # whose front matter was changed away from its name is blamed, not the untouched one.
+    for r in sorted(loaded.responses, key=lambda r: not isinstance(r.meta.data, dict) or (
+            r.meta.data.get("section"), r.meta.data.get("unit")) != (r.name_section, r.name_unit)):
         if r.lang not in languages:
             problems.append(Problem(r.path, None,
                 f"language '{r.lang}' in the file name is unknown; expected one of "
@@ -518,7 +522,8 @@ def check_responses(loaded: Loaded, languages: tuple[str, ...], units: Mapping[s
         elif r.path not in bad:
             problems += _check_place(r, loaded, units, sections, by_key)
     rules = _Translations(languages, names or language_name, by_key,
-                          {(r.year, r.name_section, r.name_unit, r.lang) for r in loaded.responses}, bad)
+                          {(r.year, r.name_section, r.name_unit, r.lang) for r in loaded.responses}, bad,
+                          loaded.paths)
     for r in loaded.responses:
         if r.path not in bad and r.lang in languages:
             problems += rules.check_original(r) if r.lang == languages[0] else rules.check_translation(r)
@@ -569,6 +574,8 @@ class _Translations:
     by_name: set[tuple[str, str, str, str]]
     """(year, section, unit, language) of every file name."""
     bad: set[str]
+    found: frozenset[str] = frozenset()
+    """Every Markdown file found, read or not (one that cannot be read is reported on its own)."""
 
     def check_original(self, r: ResponseFile) -> list[Problem]:
         """No translation fields on an original; a warning for each translation it lacks."""
@@ -579,7 +586,7 @@ class _Translations:
                     f"{name}: only translations may have this field ('{r.lang}' is the original language)",
                     field=name))
         original = self.name_of(r.lang)
-        for lang in self.languages[1:]:
+        for lang in self.languages[1:] if not r.draft else ():  # a draft is never published: nothing to miss
             if (r.year, r.name_section, r.name_unit, lang) not in self.by_name:
                 problems.append(Problem(r.path, None,
                     f"no {self.name_of(lang)} translation yet: the {self.name_of(lang)} page shows "
@@ -593,7 +600,8 @@ class _Translations:
         source = self.by_key.get((r.year, meta["section"], meta["unit"], original))
         expected = f"{meta['section']}-{meta['unit']}.{original}.md"
         if source is None:
-            if (r.year, r.name_section, r.name_unit, original) in self.by_name:
+            beside = f"{r.path.rsplit('/', 1)[0]}/{r.name_section}-{r.name_unit}.{original}.md"
+            if (r.year, r.name_section, r.name_unit, original) in self.by_name or beside in self.found:
                 return []  # the original has errors of its own, reported there
             return [Problem(r.path, None, f"this translation has no original: content/{r.year}/{expected} is missing")]
         problems = self._names_original(r, expected)

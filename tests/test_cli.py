@@ -6,6 +6,7 @@ import json
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from conftest import ROOT, SiteDir
@@ -229,3 +230,42 @@ def test_status_json_lists_every_translation_state(minimal: SiteDir) -> None:
         {"year": "2021", "section": "2.2", "unit": "tilapalvelut-liikelaitos", "lang": "sv", "state": "missing",
          "reviewed": False, "path": ""},
     ]
+
+
+def test_build_no_search_skips_the_index_and_a_full_build_then_makes_it(
+        minimal: SiteDir, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SITEGEN_SEARCH", "1")
+    assert minimal.run("build", "--no-search").code == 0
+    assert not (minimal.root / "site" / "pagefind").exists()
+    run = minimal.run("build")
+    assert run.code == 0 and "+ search index" in run.err  # not "unchanged": the index was missing
+    assert (minimal.root / "site" / "pagefind" / "pagefind-entry.json").is_file()
+
+
+def test_build_help_shows_no_search() -> None:
+    run = subprocess.run([sys.executable, "build.py", "build", "--help"], cwd=ROOT, capture_output=True, text=True,
+                         check=False)
+    assert run.returncode == 0 and re.search(r"^\s+--no-search\s", run.stdout, re.M)
+
+
+def test_translated_on_a_file_that_does_not_exist_says_so_as_given(
+        minimal: SiteDir, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(minimal.root)
+    run = minimal.run("translated", "content/2021/9.9-konsernihallinto.sv.md")
+    assert run.code == 1
+    assert run.err.strip() == ("content/2021/9.9-konsernihallinto.sv.md: error: there is no such file; give the path "
+                               "of a translation, e.g. content/2022/2.4-konsernihallinto.sv.md")
+
+
+def test_check_outside_a_project_says_where_it_looked(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["check"]) == 1
+    assert f"the content folder is missing: looked for {tmp_path / 'content'}; run the command in the project " \
+           "folder, or name that folder with --root" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("option", [["--strict"], ["--format", "github"]])
+def test_status_refuses_the_options_it_would_ignore(minimal: SiteDir, option: list[str]) -> None:
+    run = minimal.run("status", *option)
+    assert run.code == 2 and "error: " in run.err and option[-1] in run.err and run.out == ""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from conftest import SiteDir
 
 from sitegen import pipeline
@@ -54,7 +55,7 @@ def test_new_writes_a_draft_that_passes_check_and_refuses_to_overwrite(minimal: 
 
 def test_new_explains_unknown_sections_and_units_with_did_you_mean(minimal: SiteDir) -> None:
     run = minimal.run("new", "--year", "2021", "--section", "1.1.2", "--unit", "tilapalvelut-liikalaitos")
-    assert run.code == 1
+    assert run.code == 2  # wrong usage (#14)
     assert "--unit: error: unit 'tilapalvelut-liikalaitos' is unknown; did you mean 'tilapalvelut-liikelaitos'?" \
         in run.err
     assert "--section: error: section '1.1.2' is not in the 2021 report (content/2021/report.yaml); " \
@@ -70,3 +71,22 @@ def test_new_with_lang_writes_a_draft_translation_from_the_original(minimal: Sit
     assert "source_digest" not in text  # recorded only when the translation is done
     assert "Tilat ovat kunnossa." in text
     assert minimal.run("check").code == 0
+
+
+@pytest.mark.parametrize(("option", "value"), [("--year", "2012"), ("--section", "9.9"), ("--unit", "tilapalvelu"),
+                                               ("--lang", "en")])
+def test_new_with_an_option_naming_nothing_is_wrong_usage(minimal: SiteDir, option: str, value: str) -> None:
+    args = {"--year": "2021", "--section": "1.1.1", "--unit": "tilapalvelut-liikelaitos"} | {option: value}
+    run = minimal.run("new", *[word for pair in args.items() for word in pair])
+    assert run.code == 2 and run.err.startswith(f"{option}: error: ")
+    assert not list((minimal.root / "content").rglob("1.1.1-tilapalvelut-liikelaitos*"))
+
+
+def test_check_strict_does_not_fail_on_a_drafts_missing_translation(minimal: SiteDir) -> None:
+    drafts = ["content/2021/1.1.1-kaupunkiympariston-toimiala.fi.md", "content/2021/2.2-konsernihallinto.fi.md"]
+    for path in drafts:
+        minimal.write(path, minimal.read(path).replace("\n---\n", "\ndraft: true\n---\n", 1))
+    run = minimal.run("check", "--strict")  # only the published original's missing translation fails it
+    assert run.code == 1 and run.errors == [
+        "content/2021/2.2-tilapalvelut-liikelaitos.fi.md: error: no Swedish translation yet: "
+        "the Swedish page shows the Finnish text until 2.2-tilapalvelut-liikelaitos.sv.md exists"]

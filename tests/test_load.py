@@ -229,7 +229,9 @@ def test_an_empty_content_folder_is_a_clear_error(tmp_path: Path) -> None:
     messages = [str(p) for p in load(tmp_path).problems]
     assert "content: error: no report years found: add a folder such as content/2022/ with a report.yaml" in messages
     assert "content/site.yaml: error: the file is missing" in messages
-    assert [str(p) for p in load(tmp_path / "nowhere").problems] == ["content: error: the content folder is missing"]
+    assert [str(p) for p in load(tmp_path / "nowhere").problems] == [  # where it looked (#14)
+        f"content: error: the content folder is missing: looked for {tmp_path / 'nowhere' / 'content'}; "
+        "run the command in the project folder, or name that folder with --root"]
 
 
 def test_a_file_over_the_size_limit_is_refused(minimal: SiteDir) -> None:

@@ -212,7 +212,9 @@ def test_an_empty_content_folder_is_reported_not_built(minimal: SiteDir) -> None
     assert tree(minimal.root / "site") == before
     shutil.rmtree(minimal.root / "content")
     run = minimal.run("build")
-    assert run.code == 1 and run.errors == ["content: error: the content folder is missing"]
+    assert run.code == 1 and run.errors == [f"content: error: the content folder is missing: looked for "
+                                            f"{minimal.root / 'content'}; run the command in the project folder, "
+                                            "or name that folder with --root"]
     assert tree(minimal.root / "site") == before
 
 

@@ -367,3 +367,32 @@ def test_every_field_of_the_schema_has_a_description_for_editors_tools() -> None
 
     walk(load_schema(SCHEMA), "")
     assert undescribed == []
+
+
+@pytest.mark.parametrize("text", [
+    b"no front matter\n",
+    b'---\nsection: "1.1"\nunit: konsernihallinto\n\nNo closing line.\n',
+    b'---\nsection: "1.1"\nunit: konsernihallinto\n---\n\nLatin-1: \xe4\n',
+    b'---\nsection: "1.1"\nunit: konsernihallinto\n---\n\n' + b"x" * 1_000_001,
+], ids=["no front matter", "unclosed front matter", "not UTF-8", "over the size limit"])
+def test_an_unreadable_original_is_its_one_problem_not_also_its_translations(minimal: SiteDir, text: bytes) -> None:
+    minimal.write(ORIGINAL, text)
+    found = all_errors(minimal)
+    assert len(found) == 1 and found[0].startswith(f"{ORIGINAL}"), found
+    assert not [p for p in problems(minimal) if p.path == TRANSLATION]
+
+
+def test_a_section_changed_to_one_another_file_answers_blames_the_changed_file(minimal: SiteDir) -> None:
+    changed, untouched = "content/2021/1.1-konsernihallinto.fi.md", "content/2021/2.2-konsernihallinto.fi.md"
+    edit(minimal, changed, 'section: "1.1"', 'section: "2.2"')
+    assert errors_in(minimal, untouched) == []
+    assert [message for _, message in errors_in(minimal, changed)] == [
+        f"{untouched} already answers section 2.2 for unit 'konsernihallinto' in 'fi'",
+        "section '2.2' does not agree with the file name; rename the file to '2.2-konsernihallinto.fi.md' "
+        "or correct the section"]
+
+
+def test_a_date_in_the_wrong_form_is_reported_once(minimal: SiteDir) -> None:
+    edit(minimal, FI, 'section: "2.2"', 'section: "2.2"\nupdated: 15.3.2024')
+    assert errors_in(minimal, FI) == [(3, "updated: '15.3.2024' is not valid; expected a date written YYYY-MM-DD, "
+                                          "e.g. 2024-03-15")]

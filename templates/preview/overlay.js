@@ -8,15 +8,16 @@
     .then(function (response) { return response.json(); })
     .then(function (status) {
       if (!status.problems || !status.problems.length) { return; }
+      var words = (status.languages || {})[document.documentElement.lang] || status;
       var box = document.createElement("section");
       box.className = "preview-overlay";
       box.setAttribute("role", "alert");
       box.setAttribute("aria-labelledby", "preview-overlay-heading");
       var heading = document.createElement("h2");
       heading.id = "preview-overlay-heading";
-      heading.textContent = status.heading;
+      heading.textContent = words.heading;
       var note = document.createElement("p");
-      note.textContent = status.note;
+      note.textContent = words.note;
       var list = document.createElement("pre");
       list.textContent = status.problems.join("\n");
       box.appendChild(heading);

@@ -1,5 +1,7 @@
 // Search, as progressive enhancement: the page works without it. Pagefind's
 // index is built per language (from <html lang>), with Finnish and Swedish stemming.
+// A classic script (Pagefind is loaded with import()): a module would not run at all
+// on a page opened from disk, and the page would not say that search is off.
 const box = document.getElementById("search-results");
 const form = document.querySelector(".search-page-form");
 const input = document.getElementById("search-page-q");
@@ -69,7 +71,9 @@ async function run(query) {
 }
 
 const query = new URLSearchParams(window.location.search).get("q");
-if (query) {
+if (window.location.protocol === "file:") {
+  say(box.dataset.unavailable); // opened from disk: browsers load no search index from there
+} else if (query) {
   input.value = query;
   run(query);
 }

@@ -41,3 +41,18 @@ def test_a_draft_shows_in_the_preview_with_its_banner(page: object, minimal: Sit
         assert page.locator(".draft-banner").inner_text() == "Luonnos – ei julkaistu"
         assert "Luonnosteksti." in page.locator("main").inner_text()
         assert page.locator(".preview-overlay").count() == 0
+
+
+def test_the_overlay_speaks_swedish_on_a_swedish_page(page: object, minimal: SiteDir) -> None:
+    with preview(minimal.root) as base:
+        minimal.write(FILE, minimal.read(FILE).replace("unit: tilapalvelut-liikelaitos",
+                                                       "unit: tilapalvelut-liikalaitos"))
+        deadline = time.monotonic() + 20
+        while not json.loads(get(base + "_preview/status.json"))["problems"]:
+            assert time.monotonic() < deadline, "the rebuild never reported the error"
+            time.sleep(0.05)
+        page.goto(base + "sv/2021/2.2/index.html")
+        overlay = page.locator(".preview-overlay")
+        overlay.wait_for(timeout=10000)
+        assert overlay.locator("h2").inner_text() == "Webbplatsen kunde inte byggas"
+        assert "Rätta dessa fel så uppdateras sidan." in overlay.inner_text()

@@ -159,3 +159,13 @@ def test_the_dark_colour_scheme_passes_axe_too(page: object, base_url: str, rel:
     results = Axe().run(page, options={"runOnly": {"type": "tag", "values": WCAG_TAGS}})
     assert results.response["passes"]
     assert [(v["id"], [n["target"] for n in v["nodes"]][:3]) for v in results.response["violations"]] == []
+
+
+@pytest.mark.parametrize(("lang", "slug", "words"), [("fi", "haku", "Haku ei nyt toimi."),
+                                                     ("sv", "sok", "Sökningen fungerar inte just nu.")])
+def test_the_search_page_opened_from_disk_says_search_is_off(page: object, built_site: Path, lang: str, slug: str,
+                                                             words: str) -> None:
+    page.goto((built_site / lang / slug / "index.html").as_uri())
+    results = page.locator("#search-results")
+    results.get_by_text(words).wait_for(timeout=10000)
+    assert results.inner_text().startswith(words)
