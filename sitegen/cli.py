@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
-from . import pipeline, translations
+from . import pdf, pipeline, translations
 from .errors import Problem, errors, format_problems
 from .load import language_codes
 
@@ -37,6 +37,8 @@ def parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     b = sub.add_parser("build", parents=[common], help="validate the content and build site/ (the default)")
     b.add_argument("--base-url", help="the absolute URL the site is published at (overrides content/site.yaml)")
+    b.add_argument("--no-pdf", action="store_true",
+                   help="leave out the print edition (the PDFs), for a quick build; the same as SITEGEN_PDF=0")
     sub.add_parser("check", parents=[common], help="validate the content without writing anything")
     sv = sub.add_parser("serve", parents=[common],
                         help="preview with live reload (drafts shown; errors shown in the browser)")
@@ -136,6 +138,8 @@ def serve(project: pipeline.Project, args: argparse.Namespace) -> int:
 def build(project: pipeline.Project, args: argparse.Namespace) -> int:
     """Validate the content and build site/."""
     batch()
+    if getattr(args, "no_pdf", False):
+        os.environ[pdf.SWITCH] = "0"  # read in one place: sitegen.pdf.enabled
     base_url = getattr(args, "base_url", None)
     if base_url is not None and not base_url.endswith("/"):
         base_url += "/"
