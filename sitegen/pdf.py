@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -169,9 +170,44 @@ def render_pdf(renderer: Renderer, job: PdfJob) -> bytes:
     fonts = FontConfiguration()  # the @font-face rules: the site's own fonts, embedded
     stylesheet = weasyprint.CSS(filename=str(renderer.templates / STYLESHEET), font_config=fonts)
     document = weasyprint.HTML(string=html, base_url=here).render(stylesheets=[stylesheet], font_config=fonts)
-    data: bytes = document.write_pdf(pdf_variant="pdf/ua-1", pdf_identifier=job.version[:32].encode("ascii"),
-                                     custom_metadata=False)
+    with _languages_tagged():
+        data: bytes = document.write_pdf(pdf_variant="pdf/ua-1", pdf_identifier=job.version[:32].encode("ascii"),
+                                         custom_metadata=False)
     return data
+
+
+@contextmanager
+def _languages_tagged() -> Iterator[None]:
+    """While a PDF is written, give each structure element of an HTML element with its own `lang`
+    that language (/Lang), as the site marks a Finnish text shown on a Swedish page.
+
+    WeasyPrint (up to 70 at least) tags only the document's language. Its tag tree is built by
+    one private, recursive generator, `weasyprint.pdf.tags._build_box_tree`; it is wrapped here
+    for the duration of one write and put back after. tests/test_pdf.py checks the result, so a
+    WeasyPrint that renames it fails a test rather than silently dropping the languages.
+    """
+    import pydyf
+    from weasyprint.pdf import tags
+
+    original = getattr(tags, "_build_box_tree", None)
+    if original is None:
+        yield
+        return
+
+    def build(box: Any, parent: Any, *rest: Any) -> Iterator[Any]:
+        element = getattr(box, "element", None)
+        lang = element.get("lang") if element is not None and getattr(box, "element_tag", None) not in (
+            "html", "body") else None
+        for made in original(box, parent, *rest):
+            if lang and made.get("P") == parent.reference:
+                made["Lang"] = pydyf.String(lang)
+            yield made
+
+    tags._build_box_tree = build
+    try:
+        yield
+    finally:
+        tags._build_box_tree = original
 
 
 def last_change(report: Report) -> dt.date:
