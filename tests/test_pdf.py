@@ -288,6 +288,7 @@ def test_an_unchanged_year_is_not_rendered_again(with_pdf: SiteDir, monkeypatch:
     def refuse(*args: object) -> bytes:
         raise AssertionError("an unchanged PDF was rendered again")
 
+    original = pdf.render_pdf
     monkeypatch.setattr(pdf, "render_pdf", refuse)
     source = with_pdf.root / "content/2021/2.2-konsernihallinto.fi.md"
     os.utime(source)  # touched, not changed: the build runs, the PDFs are kept
@@ -296,13 +297,24 @@ def test_an_unchanged_year_is_not_rendered_again(with_pdf: SiteDir, monkeypatch:
     assert target.read_bytes() == before
     assert "0 files written" in run.err
 
-    monkeypatch.undo()
-    monkeypatch.setenv("SITEGEN_PDF", "1")
+    monkeypatch.setattr(pdf, "render_pdf", original)
     source.write_text(source.read_text(encoding="utf-8") + "\nUusi lause painettuun versioon.\n", encoding="utf-8")
     assert with_pdf.run("build").code == 0
     changed = target.read_bytes()
     assert changed != before
     assert "Uusilausepainettuunversioon." in flat(pdf_text(target, "-"))
+
+
+def test_the_preview_makes_no_pdf_unless_asked(minimal: SiteDir, monkeypatch: pytest.MonkeyPatch) -> None:
+    from sitegen import pipeline
+
+    monkeypatch.delenv("SITEGEN_PDF", raising=False)
+    result = pipeline.build(pipeline.Project.at(minimal.root), preview=True)
+    assert not result.failed
+    assert not [p for p in result.paths if p.endswith(".pdf")]
+    assert 'class="download"' not in (minimal.root / ".preview/fi/2021/index.html").read_text(encoding="utf-8")
+    assert [p for p in pipeline.build(pipeline.Project.at(minimal.root)).paths if p.endswith(".pdf")] == [
+        "fi/2021/vastaukset-2021.pdf", "sv/2021/svar-2021.pdf"] or pdf._weasyprint_missing() is not None
 
 
 def test_no_pdf_leaves_them_out(with_pdf: SiteDir) -> None:
