@@ -22,7 +22,9 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from functools import partial
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote, urlsplit
 
 from .cache import Cache, digest
 from .errors import Problem
@@ -168,8 +170,10 @@ def render_pdf(renderer: Renderer, job: PdfJob) -> bytes:
         unit_heading=partial(unit_heading, site.unit_path),
     )
     fonts = FontConfiguration()  # the @font-face rules: the site's own fonts, embedded
-    stylesheet = weasyprint.CSS(filename=str(renderer.templates / STYLESHEET), font_config=fonts)
-    document = weasyprint.HTML(string=html, base_url=here).render(stylesheets=[stylesheet], font_config=fonts)
+    fetch = _templates_only(renderer.templates)
+    stylesheet = weasyprint.CSS(filename=str(renderer.templates / STYLESHEET), font_config=fonts, url_fetcher=fetch)
+    document = weasyprint.HTML(string=html, base_url=here, url_fetcher=fetch).render(
+        stylesheets=[stylesheet], font_config=fonts)
     with _languages_tagged():
         data: bytes = document.write_pdf(pdf_variant="pdf/ua-1", pdf_identifier=job.version[:32].encode("ascii"),
                                          custom_metadata=False)
@@ -208,6 +212,24 @@ def _languages_tagged() -> Iterator[None]:
         yield
     finally:
         tags._build_box_tree = original
+
+
+def _templates_only(templates: Path) -> Any:
+    """A WeasyPrint URL fetcher that reads only the templates' own files (the stylesheet, the fonts):
+    a build never goes on the network, and an image a body links to does not change the bytes
+    with the server's answer (WeasyPrint shows its alternative text instead)."""
+    from weasyprint.urls import URLFetcher
+
+    top = templates.resolve()
+
+    class TemplatesOnly(URLFetcher):  # type: ignore[misc]
+        def fetch(self, url: str, headers: Any = None) -> Any:
+            path = Path(unquote(urlsplit(url).path)).resolve() if url.startswith("file:") else None
+            if path is None or top not in path.parents:
+                raise ValueError(f"the print edition reads only the templates' files, not {url}")
+            return super().fetch(url, headers)
+
+    return TemplatesOnly()
 
 
 def last_change(report: Report) -> dt.date:

@@ -378,3 +378,28 @@ def test_weasyprint_is_imported_only_when_a_pdf_is_made(tmp_path: Path) -> None:
                          cwd=ROOT, env={**os.environ, "SITEGEN_PDF": "1"})
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip() == "False"
+
+
+def test_an_image_in_a_body_is_not_fetched_its_text_is_shown(with_pdf: SiteDir,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """The print edition reads only the templates' files: no network in a build, the same bytes
+    whatever a server answers."""
+    need_weasyprint()
+    import urllib.request
+
+    opened: list[str] = []
+    original = urllib.request.OpenerDirector.open
+
+    def recorded(self: urllib.request.OpenerDirector, url: object, *args: object, **kwargs: object) -> object:
+        opened.append(url.full_url if isinstance(url, urllib.request.Request) else str(url))
+        return original(self, url, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(urllib.request.OpenerDirector, "open", recorded)
+    monkeypatch.setenv("SITEGEN_WORKERS", "1")  # the PDFs made in this process, where the record is
+    source = with_pdf.root / "content/2021/2.2-konsernihallinto.fi.md"
+    source.write_text(source.read_text(encoding="utf-8") + "\n![Kaaviokuva hankkeista](https://example.org/k.png)\n",
+                      encoding="utf-8")
+    run = with_pdf.run("build")
+    assert run.code == 0, run.err
+    assert "Kaaviokuvahankkeista" in flat(pdf_text(with_pdf.root / "site/fi/2021/vastaukset-2021.pdf", "-"))
+    assert opened and all(url.startswith("file:") and "/templates/" in url for url in opened), opened
