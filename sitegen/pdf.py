@@ -116,7 +116,8 @@ def make(renderer: Renderer, jobs: list[PdfJob], have: Callable[[str, str], bool
         return Made([], sizes, [])
     missing = _weasyprint_missing()
     if missing is not None:
-        problem = Problem(renderer.templates.name, None, f"the PDFs are left out: {INSTALL_HINT} ({missing})",
+        what = "the PDFs cannot be made (CI=true)" if ci else "the PDFs are left out"
+        problem = Problem(f"{renderer.templates.name}/{TEMPLATE}", None, f"{what}: {INSTALL_HINT} ({missing})",
                           severity="error" if ci else "warning")
         return Made([], {}, [problem])
     made = pmap(partial(_render_safely, renderer), todo, min_items=2)
