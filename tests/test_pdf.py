@@ -380,6 +380,24 @@ def test_weasyprint_is_imported_only_when_a_pdf_is_made(tmp_path: Path) -> None:
     assert run.stdout.strip() == "False"
 
 
+def test_a_rebuild_that_keeps_every_pdf_does_not_load_weasyprint(tmp_path: Path) -> None:
+    need_weasyprint()
+    root = tmp_path / "site"
+    shutil.copytree(ROOT / "tests" / "sites" / "minimal", root, ignore=shutil.ignore_patterns("site", ".builds"))
+    code = ("import os, sys; from sitegen import cli; code = cli.main(['build', '--root', sys.argv[1]]); "
+            "assert code == 0; print('weasyprint' in sys.modules)")
+    env = {**os.environ, "SITEGEN_PDF": "1"}
+    results = []
+    for _ in range(2):
+        run = subprocess.run([sys.executable, "-c", code, str(root)], capture_output=True, text=True, check=False,
+                             cwd=ROOT, env=env)
+        assert run.returncode == 0, run.stderr
+        results.append(run.stdout.strip())
+        os.utime(root / "content" / "site.yaml")  # touched: the second build runs the stages
+    assert results == ["True", "False"]
+    assert (root / "site/fi/2021/vastaukset-2021.pdf").is_file()
+
+
 def test_an_image_in_a_body_is_not_fetched_its_text_is_shown(with_pdf: SiteDir,
                                                               monkeypatch: pytest.MonkeyPatch) -> None:
     """The print edition reads only the templates' files: no network in a build, the same bytes
