@@ -22,7 +22,7 @@ $(VENV)/.test: $(VENV)/.runtime pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@
 
-build: $(VENV)/.runtime ## build site/ from content/
+build: $(VENV)/.runtime ## build site/ from content/, with each year's PDFs (python build.py build --no-pdf: without)
 	$(BIN)/python build.py build
 
 check: $(VENV)/.runtime ## validate content/ without writing anything

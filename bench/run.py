@@ -59,6 +59,8 @@ SERVE_START_TIMEOUT = 1800
 PREVIEW_TIMEOUT = 120
 QUIET_TIMEOUT = 300
 SEARCH_SWITCH = "SITEGEN_SEARCH"
+PDF_SWITCH = "SITEGEN_PDF"
+"""The benchmarks build without the print edition (sitegen/pdf.py): PDF_SWITCH=0 in every build."""
 TRASH = "trash"
 """The folder, beside the corpora in the benchmark's temporary folder, that set_aside() moves into."""
 NOT_BUILT = "not built yet"
@@ -401,6 +403,7 @@ def bench_size(n: int, runs: int, base: Path, search: SearchStep, seed: int, one
     env = {k: v for k, v in os.environ.items() if not k.startswith("SITEGEN_")}
     env["PYTHONDONTWRITEBYTECODE"] = "1"
     build_env = dict(env)
+    build_env[PDF_SWITCH] = "0"
     if search.switch:
         build_env[SEARCH_SWITCH] = "0"
     changes = iter(fi_files(root / "content", seed + n))
@@ -463,7 +466,7 @@ def bench_search(n: int, runs: int, root: Path, search: SearchStep, env: dict[st
         return row
     if search.switch:  # no indexer to call directly: a clean build with search on, minus one without
         with_search = Row(n, "full clean build, search on")
-        env_on = dict(env, **{SEARCH_SWITCH: "1"})
+        env_on = dict(env, **{SEARCH_SWITCH: "1", PDF_SWITCH: "0"})
         try:
             repeat(with_search, runs, lambda i: clean(root), ["build"], root, env_on)
         except BenchError as exc:
@@ -714,7 +717,8 @@ def worst_cases_table(base: Path) -> str:
         target.write_text(text, encoding="utf-8")
         started = time.perf_counter()
         run = subprocess.run([PYTHON, str(ROOT / "build.py"), "build", "--root", str(site)], capture_output=True,
-                             text=True, env={**os.environ, SEARCH_SWITCH: "0"}, timeout=600, check=False)
+                             text=True, env={**os.environ, SEARCH_SWITCH: "0", PDF_SWITCH: "0"}, timeout=600,
+                             check=False)
         lines.append(f"| {label} | {run.returncode} | {time.perf_counter() - started:.2f} |")
     shutil.rmtree(base / "worst", ignore_errors=True)
     return "\n".join(lines)

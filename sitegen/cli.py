@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
-from . import pipeline, translations
+from . import pdf, pipeline, translations
 from .errors import Problem, errors, format_problems
 from .load import language_codes
 from .progress import Bar
@@ -43,6 +43,8 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--no-search", action="store_true",
                    help="skip the search index: a quicker local build (search then finds nothing; "
                         "SITEGEN_SEARCH=0 does the same)")
+    b.add_argument("--no-pdf", action="store_true",
+                   help="leave out the print edition (the PDFs), for a quick build; the same as SITEGEN_PDF=0")
     sub.add_parser("check", parents=[common], help="validate the content without writing anything")
     sv = sub.add_parser("serve", parents=[common],
                         help="preview with live reload (drafts shown; errors shown in the browser)")
@@ -154,6 +156,8 @@ def serve(project: pipeline.Project, args: argparse.Namespace) -> int:
 def build(project: pipeline.Project, args: argparse.Namespace) -> int:
     """Validate the content and build site/."""
     batch()
+    if getattr(args, "no_pdf", False):
+        os.environ[pdf.SWITCH] = "0"  # read in one place: sitegen.pdf.enabled
     base_url = getattr(args, "base_url", None)
     if base_url is not None and not base_url.endswith("/"):
         base_url += "/"

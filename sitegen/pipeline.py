@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar, TypeVar
 
-from . import TOOL_ROOT, search, write
+from . import TOOL_ROOT, pdf, search, write
 from .cache import CODE_DIGEST, Cache, digest
 from .errors import Problem, errors, from_plain, sort, to_plain
 from .load import Loaded, is_ignored, load
@@ -136,7 +136,7 @@ def build(project: Project, session: Session | None = None, *, preview: bool = F
     session = session or Session.open(project)
     out = project.preview if preview else project.site
     index = index and search.enabled() and not preview
-    fingerprint = input_fingerprint(project, session, repr((preview, base_url, strict, index)))
+    fingerprint = input_fingerprint(project, session, repr((preview, base_url, strict, index, pdf.enabled(preview))))
     unchanged = unchanged_since(out, fingerprint, session)
     if unchanged is not None:
         return unchanged
@@ -146,7 +146,7 @@ def build(project: Project, session: Session | None = None, *, preview: bool = F
         return finish(session, result)
     site = build_model(result.loaded, preview=preview, base_url=base_url, cache=session.store)
     output = render(site, project.templates, project.root, session.store, write.holding(out))
-    result.problems = sort(result.problems + output.problems)
+    result.problems = sort(result.problems + output.problems + output.warnings)
     if output.problems:
         return finish(session, result)
     written = write.publish(out, output.files, counted(output.pages, output.rendered, progress),

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import partial
@@ -21,9 +22,9 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
-from . import markup
+from . import markup, pdf
 from .cache import CODE_DIGEST, Cache, digest, tree_digest
-from .errors import Problem
+from .errors import Problem, errors
 from .load import parse_yaml, read_text
 from .model import Report, Response, Section, Site, Text, Unit
 from .parallel import pmap, pmap_iter
@@ -374,7 +375,7 @@ class Renderer:
             url=partial(relative, info.path), abs_url=partial(absolute, self.site.base_url),
             body=self.body, report_path=report_path, section_path=section_path, unit_path=unit_path,
             search_path=self.search_path, statement_path=self.statement_path, iso_date=dt.date.fromisoformat,
-            locale=self.locales[lang],
+            locale=self.locales[lang], file_size=partial(pdf.size_text, self.t(lang)),
             csp=PREVIEW_CONTENT_SECURITY_POLICY if self.site.preview else CONTENT_SECURITY_POLICY, **job.context,
         )
         return Page(info.path, html.encode("utf-8"))
@@ -516,6 +517,8 @@ class Output:
     """What stopped the rendering before any page was made (a broken template or strings.yaml)."""
     rendered: int = 0
     """How many pages are rendered (the others are kept as they are)."""
+    warnings: list[Problem] = field(default_factory=list)
+    """What the build goes on despite (the PDFs left out where WeasyPrint cannot run)."""
 
 
 def render(site: Site, templates: Path, root: Path, cache: Cache,
@@ -524,37 +527,64 @@ def render(site: Site, templates: Path, root: Path, cache: Cache,
 
     The templates are compiled and the first page is rendered here, so that a broken
     template is reported with its line before any worker starts; the others render on
-    every core as write.publish consumes them. The HTML of every body still shown is
-    kept in the store (`cache`) for the next build.
+    every core as write.publish consumes them. The year's PDFs (pdf.py) are made here
+    first, as their sizes show on the years' front pages. The HTML of every body still
+    shown is kept in the store (`cache`) for the next build.
     """
     planned = _plan(site, templates, root, cache)
     if isinstance(planned, list):
         return Output({}, problems=planned)
-    renderer, jobs, extras = planned
-    files = {job.info.path: job.key for job in jobs} | {page.path: version_of(page.data) for page in extras}
+    renderer, jobs, entries, extras = planned
+    _retain_bodies(site, cache)
+    prints, made = _print_edition(renderer, have, cache)
+    if errors(made.problems):
+        return Output({}, problems=made.problems)
+    jobs = pdf.attach(jobs, prints, made.sizes)
+    extras.insert(0, sitemap_page(entries + pdf.sitemap_entries(site.base_url, prints, made.sizes)))
+    files = ({job.info.path: job.key for job in jobs} | {page.path: version_of(page.data) for page in extras}
+             | pdf.versions(prints, made.sizes))
     todo = sorted((job for job in jobs if not have(job.info.path, job.key)), key=lambda job: -len(job.texts))
-    cache.retain(_html_key((text.digest, str(r.year)))  # the next build may need any of them
-                 for report in site.reports for r in report.responses for text in r.texts.values())
-    renderer.html = render_markdown((t for job in todo for t in job.texts), cache)
+    renderer.html.update(render_markdown((t for job in todo for t in job.texts), cache))
     first = _compile(renderer, {job.template for job in todo}) or (_render_one(renderer, todo[0]) if todo else None)
     if isinstance(first, Problem):
         return Output(files, problems=[first])
-    fresh = [page for page in extras if not have(page.path, files[page.path])]
-    return Output(files, _pages(renderer, first, todo[1:], fresh), rendered=len(todo) + len(fresh))
+    fresh = [Page(path, data) for path, data in made.pages] + [
+        page for page in extras if not have(page.path, files[page.path])]
+    return Output(files, _pages(renderer, first, todo[1:], fresh), rendered=len(todo) + len(fresh),
+                  warnings=made.problems)
+
+
+def _retain_bodies(site: Site, cache: Cache) -> None:
+    """Keep the HTML of every body still shown in the store: the next build may need any of them."""
+    cache.retain(_html_key((text.digest, str(r.year)))
+                 for report in site.reports for r in report.responses for text in r.texts.values())
+
+
+def _print_edition(renderer: Renderer, have: Callable[[str, str], bool], cache: Cache
+                   ) -> tuple[list[pdf.PdfJob], pdf.Made]:
+    """The PDFs of the site (none in the preview unless asked, or with SITEGEN_PDF=0): the plan and
+    what was made; the bodies they show are rendered first (into the renderer) when one is made."""
+    if not pdf.enabled(renderer.site.preview):
+        return [], pdf.Made([], {}, [])
+    prints = pdf.plan(renderer)
+    if not all(have(job.path, job.version) for job in prints):
+        renderer.html.update(render_markdown((t for job in prints for t in job.texts), cache))
+    return prints, pdf.make(renderer, prints, have, cache, ci=os.environ.get("CI") == "true")
 
 
 def _plan(site: Site, templates: Path, root: Path, cache: Cache
-          ) -> tuple[Renderer, list[PageJob], list[Page]] | list[Problem]:
-    """The renderer, every page's job and the other files (sitemap, static files), or what stops them."""
+          ) -> tuple[Renderer, list[PageJob], list[str], list[Page]] | list[Problem]:
+    """The renderer, every page's job, the sitemap's entries and the other files (static files), or
+    what stops them."""
     try:
         renderer = Renderer(site, templates, root, cache=cache)
         jobs, entries = renderer.plan()
-        extras = [sitemap_page(entries), *extra_files(site, templates, renderer.strings)]
+        extras = extra_files(site, templates, renderer.strings)
     except TemplateProblem as exc:
         return exc.problems
     except jinja2.TemplateError as exc:
         return [template_problem(exc, templates)]
-    return renderer, jobs, extras
+    return renderer, jobs, entries, extras
 
 
 def _compile(renderer: Renderer, names: set[str]) -> Problem | None:

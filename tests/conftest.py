@@ -16,6 +16,8 @@ ROOT = Path(__file__).resolve().parent.parent
 # Builds in tests skip the search index unless a test asks for it (it is slow
 # and tested on its own, in test_e2e_real.py and the browser tests).
 os.environ.setdefault("SITEGEN_SEARCH", "0")
+# Likewise the print edition (PDFs, WeasyPrint): tested in test_pdf.py, which turns it on.
+os.environ.setdefault("SITEGEN_PDF", "0")
 SITES = ROOT / "tests" / "sites"
 
 
