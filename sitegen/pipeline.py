@@ -135,8 +135,9 @@ def build(project: Project, session: Session | None = None, *, preview: bool = F
     started = time.perf_counter()
     session = session or Session.open(project)
     out = project.preview if preview else project.site
-    index = index and search.enabled() and not preview
-    fingerprint = input_fingerprint(project, session, repr((preview, base_url, strict, index, pdf.enabled(preview))))
+    indexer = search.indexer(preview, index)
+    fingerprint = input_fingerprint(project, session, repr((preview, base_url, strict, indexer is not None,
+                                                            pdf.enabled(preview))))
     unchanged = unchanged_since(out, fingerprint, session)
     if unchanged is not None:
         return unchanged
@@ -150,7 +151,7 @@ def build(project: Project, session: Session | None = None, *, preview: bool = F
     if output.problems:
         return finish(session, result)
     written = write.publish(out, output.files, counted(output.pages, output.rendered, progress),
-                            announced(search.indexer(not index), progress))
+                            announced(indexer, progress))
     published(result, site, sorted(output.files), written, time.perf_counter() - started)
     return finish(session, result, out, fingerprint)
 

@@ -25,9 +25,10 @@ def enabled() -> bool:
     return os.environ.get("SITEGEN_SEARCH", "1") != "0"
 
 
-def indexer(preview: bool) -> Callable[[Path], float] | None:
-    """What builds the index of a new tree: nothing in the preview or with SITEGEN_SEARCH=0."""
-    return build_index if enabled() and not preview else None
+def indexer(preview: bool, asked: bool = True) -> Callable[[Path], float] | None:
+    """What builds the index of a new tree: nothing in the preview, with `build --no-search`
+    (`asked` false) or with SITEGEN_SEARCH=0."""
+    return build_index if asked and enabled() and not preview else None
 
 
 def build_index(tree: Path) -> float:
