@@ -128,10 +128,6 @@ def build(project: Project, session: Session | None = None, *, preview: bool = F
           strict: bool = False, progress: Progress = lambda stage, done, total: None, index: bool = True) -> Result:
     """Build the site into site/ (the preview into .preview/); on any error leave it untouched.
     `index=False` (`build --no-search`) skips the search index, as SITEGEN_SEARCH=0 does."""
-    # Jinja and Python-Markdown load only when pages are rendered: a check, or a
-    # build that finds nothing changed, starts faster without them.
-    from .render import render
-
     started = time.perf_counter()
     session = session or Session.open(project)
     out = project.preview if preview else project.site
@@ -146,6 +142,8 @@ def build(project: Project, session: Session | None = None, *, preview: bool = F
     if result.failed or result.loaded is None:
         return finish(session, result)
     site = build_model(result.loaded, preview=preview, base_url=base_url, cache=session.store)
+    from .render import render  # Jinja and Python-Markdown load only when pages are rendered
+
     output = render(site, project.templates, project.root, session.store, write.holding(out))
     result.problems = sort(result.problems + output.problems + output.warnings)
     if output.problems:
