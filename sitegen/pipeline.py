@@ -14,10 +14,10 @@ from __future__ import annotations
 import os
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ClassVar, TypeVar
+from typing import ClassVar
 
 from . import TOOL_ROOT, pdf, search, write
 from .cache import CODE_DIGEST, Cache, digest
@@ -25,8 +25,6 @@ from .errors import Problem, errors, from_plain, sort, to_plain
 from .load import Loaded, is_ignored, load
 from .model import Site, build_model
 from .validate import validate
-
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -148,7 +146,7 @@ def build(project: Project, session: Session | None = None, *, preview: bool = F
     result.problems = sort(result.problems + output.problems + output.warnings)
     if output.problems:
         return finish(session, result)
-    written = write.publish(out, output.files, counted(output.pages, output.rendered, progress),
+    written = write.publish(out, output.files, counted(output.pages, progress),
                             announced(indexer, progress))
     published(result, site, sorted(output.files), written, time.perf_counter() - started)
     return finish(session, result, out, fingerprint)
@@ -158,13 +156,16 @@ Progress = Callable[[str, int, int], None]
 """Told what a long build is doing: (stage, done, total); a total of 0 means no count is known."""
 
 
-def counted(pages: Iterable[T], total: int, progress: Progress) -> Iterator[T]:
-    """The pages as they are rendered and written, each counted to `progress`."""
+def counted(pages: write.Pages, progress: Progress) -> write.Pages:
+    """The pages, each counted to `progress` as it is rendered and written."""
     stage = "rendering and writing pages"
-    progress(stage, 0, total)
-    for done, page in enumerate(pages, 1):
-        yield page
-        progress(stage, min(done, total), total)
+
+    def make(sink: write.Sink) -> Iterator[write.Done | Problem]:
+        progress(stage, 0, pages.count)
+        for done, item in enumerate(pages.make(sink), 1):
+            yield item
+            progress(stage, min(done, pages.count), pages.count)
+    return write.Pages(make, pages.count)
 
 
 def announced(index: Callable[[Path], float] | None, progress: Progress) -> Callable[[Path], float] | None:

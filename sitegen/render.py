@@ -23,12 +23,12 @@ import jinja2
 from markupsafe import Markup
 
 from . import markup, pdf
-from .cache import CODE_DIGEST, Cache, digest, tree_digest
+from .cache import CACHE_DIR, CODE_DIGEST, Cache, digest, tree_digest
 from .errors import Problem, errors
 from .load import parse_yaml, read_text
 from .model import Report, Response, Section, Site, Text, Unit
 from .parallel import pmap, pmap_iter
-from .write import Page, version_of
+from .write import Done, Page, Pages, Sink, version_of
 
 STRINGS_FILE = "strings.yaml"
 CONTENT_SECURITY_POLICY = (
@@ -91,27 +91,23 @@ def load_strings(templates: Path, root: Path, languages: Iterable[str]) -> dict[
     return strings
 
 
-class StoredBytecode(jinja2.BytecodeCache):
-    """Compiled templates kept in the store (Jinja's public bytecode-cache interface): compiling
-    the templates costs more than rendering a rebuild's few pages. Jinja checks each entry
-    against the template source's checksum."""
+def make_environment(templates: Path) -> jinja2.Environment:
+    """Jinja with autoescaping and StrictUndefined: a typo in a template fails the build.
 
-    def __init__(self, cache: Cache) -> None:
-        self.cache = cache
-
-    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        code = self.cache.get(("jinja", bucket.key, bucket.checksum))
-        if isinstance(code, bytes):
-            bucket.bytecode_from_string(code)
-
-    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        self.cache.put(("jinja", bucket.key, bucket.checksum), bucket.bytecode_to_string())
-
-
-def make_environment(templates: Path, cache: Cache | None = None) -> jinja2.Environment:
-    """Jinja with autoescaping and StrictUndefined: a typo in a template fails the build."""
+    Compiled templates are kept beside the templates (.cache/jinja next to the folder),
+    like Python's __pycache__ beside modules: Jinja reuses one only for the same source,
+    by checksum, and compiling them costs a clean build 0.1 s. A folder that cannot be
+    made only means compiling every time.
+    """
+    folder = templates.parent / CACHE_DIR / "jinja"
+    compiled: jinja2.BytecodeCache | None = None
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        compiled = jinja2.FileSystemBytecodeCache(str(folder))
+    except OSError:
+        pass
     return jinja2.Environment(
-        bytecode_cache=StoredBytecode(cache) if cache is not None else None,
+        bytecode_cache=compiled,
         loader=jinja2.FileSystemLoader(templates),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
@@ -187,7 +183,7 @@ class Renderer:
         # One environment for as long as the templates are the same (a warm session's rebuilds):
         # it holds the compiled templates, and a new one each time would be garbage with cycles.
         self.env = self.cache.memo(("jinja", tree_digest(p for p in templates.rglob("*") if p.is_file())),
-                                   partial(make_environment, templates, cache))
+                                   partial(make_environment, templates))
         self.locales = {lang.code: lang.locale for lang in site.languages}
         self.response_keys: dict[int, tuple[Response, str]] = {}
         self.global_key = digest(CODE_DIGEST, tree_digest(p for p in templates.rglob("*") if p.is_file()),
@@ -510,13 +506,11 @@ class Output:
 
     files: dict[str, str]
     """Every file of the site: path → version (a page's key, or a digest of the bytes)."""
-    pages: Iterable[Page | Problem] = ()
-    """The files the published tree does not hold, made as they are consumed (a page that
-    fails to render is its Problem)."""
+    pages: Pages = field(default_factory=lambda: Pages.ready([]))
+    """The files the published tree does not hold, made as write.publish asks for them, each
+    put into the new tree by the worker that renders it (a page that fails is its Problem)."""
     problems: list[Problem] = field(default_factory=list)
     """What stopped the rendering before any page was made (a broken template or strings.yaml)."""
-    rendered: int = 0
-    """How many pages are rendered (the others are kept as they are)."""
     warnings: list[Problem] = field(default_factory=list)
     """What the build goes on despite (the PDFs left out where WeasyPrint cannot run)."""
 
@@ -550,7 +544,7 @@ def render(site: Site, templates: Path, root: Path, cache: Cache,
         return Output(files, problems=[first])
     fresh = [Page(path, data) for path, data in made.pages] + [
         page for page in extras if not have(page.path, files[page.path])]
-    return Output(files, _pages(renderer, first, todo[1:], fresh), rendered=len(todo) + len(fresh),
+    return Output(files, Pages(partial(_make, renderer, first, todo[1:], fresh), len(todo) + len(fresh)),
                   warnings=made.problems)
 
 
@@ -597,12 +591,19 @@ def _compile(renderer: Renderer, names: set[str]) -> Problem | None:
     return None
 
 
-def _pages(renderer: Renderer, first: Page | None, jobs: list[PageJob], extras: list[Page]
-           ) -> Iterator[Page | Problem]:
+def _make(renderer: Renderer, first: Page | None, jobs: list[PageJob], extras: list[Page], sink: Sink
+          ) -> Iterator[Done | Problem]:
+    """Put the pages through `sink`: the first and the extras here, the others in the workers."""
     if first is not None:
-        yield first
-    yield from pmap_iter(partial(_render_one, renderer), jobs)
-    yield from extras
+        yield first.path, sink(first)
+    yield from pmap_iter(partial(_render_into, renderer, sink), jobs)
+    for page in extras:
+        yield page.path, sink(page)
+
+
+def _render_into(renderer: Renderer, sink: Sink, job: PageJob) -> Done | Problem:
+    page = _render_one(renderer, job)
+    return page if isinstance(page, Problem) else (page.path, sink(page))
 
 
 def _render_one(renderer: Renderer, job: PageJob) -> Page | Problem:

@@ -26,13 +26,12 @@ from __future__ import annotations
 
 import errno
 import fcntl
-import itertools
 import json
 import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -117,26 +116,45 @@ def holding(site: Path) -> Callable[[str, str], bool]:
     return holds
 
 
-def publish(site: Path, files: Mapping[str, str], pages: Iterable[Page | Problem],
+Sink = Callable[[Page], bool]
+"""Puts one page into the new tree; True when its bytes had to be written (see `put`)."""
+Done = tuple[str, bool]
+"""A page put into the new tree: its path, and whether its bytes had to be written."""
+
+
+@dataclass(frozen=True)
+class Pages:
+    """The files a build must write: `count` of them, made by `make`, which is handed the sink
+    that puts a page into the new tree. Whoever makes a page puts it (a worker process, say, so
+    that the bytes need not travel) and yields what it did, or the Problem that stopped it."""
+
+    make: Callable[[Sink], Iterable[Done | Problem]]
+    count: int
+
+    @classmethod
+    def ready(cls, pages: Sequence[Page]) -> Pages:
+        """Pages whose bytes are already at hand."""
+        return cls(lambda sink: ((page.path, sink(page)) for page in pages), len(pages))
+
+
+def publish(site: Path, files: Mapping[str, str], pages: Pages,
             index: Callable[[Path], float] | None = None) -> WriteStats:
     """Make `files` (path → version) the site, atomically: write `pages`, keep the other files from
     the published tree, prune the rest, build the search index (`index`), swap, clean up.
 
-    `pages` hold the bytes of the files the published tree lacks (see `holding`). When
-    there are none and the tree holds exactly `files`, it stays as it is, not even
-    relinked. A Problem among the pages means nothing is published.
+    `pages` are the files the published tree lacks (see `holding`). When there are none
+    and the tree holds exactly `files`, it stays as it is, not even relinked. A Problem
+    among the pages means nothing is published.
     """
     folders = [f"{INDEX_FOLDER}/"] if index is not None else []
     with build_lock(site):
-        pending = iter(pages)
-        first = next(pending, None)
         current = current_tree(site)
-        if first is None and _holds_exactly(current, files, folders):
+        if pages.count == 0 and _holds_exactly(current, files, folders):
             assert current is not None
             return WriteStats(0, len(files), current)
         draft = begin(site, reuse=True)
         try:
-            problems = _fill(draft, files, [first] if first is not None else [], pending)
+            problems = _fill(draft, files, pages)
             if problems:
                 abandon_failed(draft)
                 return WriteStats(0, 0, current or draft.tmp, problems)
@@ -155,16 +173,23 @@ INDEX_FOLDER = "pagefind"
 """Where the search index writes its files (see search.py): recorded as one folder."""
 
 
-def _fill(draft: Draft, files: Mapping[str, str], first: list[Page | Problem],
-          pending: Iterator[Page | Problem]) -> list[Problem]:
+def _fill(draft: Draft, files: Mapping[str, str], pages: Pages) -> list[Problem]:
     """Put the new pages, then keep every other file from the published tree; stop at the first
-    page that could not be made (a template mistake would repeat on every page like it)."""
+    page that could not be made (a template mistake would repeat on every page like it).
+
+    A page put by a worker process is recorded here from what it reports: the worker's
+    changes to its copy of the draft stay in that copy.
+    """
+    written = 0
     done: set[str] = set()
-    for item in itertools.chain(first, pending):
+    for item in pages.make(lambda page: put(draft, page, files[page.path])):
         if isinstance(item, Problem):
             return [item]
-        put(draft, item, files[item.path])
-        done.add(item.path)
+        path, wrote = item
+        draft.files[path] = files[path]
+        done.add(path)
+        written += wrote
+    draft.written, draft.kept = written, len(done) - written
     lost = [path for path, version in files.items() if path not in done and not keep(draft, path, version)]
     return [Problem(path, None, "this page left the published site during the build "
                     "(another build at the same time?); build again") for path in lost]
@@ -403,7 +428,7 @@ def abandon_failed(draft: Draft) -> None:
 def write_site(pages: Iterable[Page], site: Path) -> WriteStats:
     """Make exactly `pages` the site: publish() for files known only by their bytes."""
     pages = list(pages)
-    return publish(site, {page.path: version_of(page.data) for page in pages}, pages)
+    return publish(site, {page.path: version_of(page.data) for page in pages}, Pages.ready(pages))
 
 
 def _link(old: Path, target: Path) -> bool:

@@ -168,7 +168,10 @@ def test_pages_stay_clean_even_when_validation_is_bypassed(minimal: SiteDir) -> 
     site = build_model(load(minimal.root))  # no validate(): model and render must not rely on it
     output = render(site, ROOT / "templates", minimal.root, Cache.disabled())
     assert output.problems == []
-    pages = {p.path: p.data.decode() for p in output.pages if isinstance(p, Page) and p.path.endswith(".html")}
+    made: list[Page] = []
+    assert [item for item in output.pages.make(lambda page: made.append(page) or True)
+            if not isinstance(item, tuple)] == []
+    pages = {p.path: p.data.decode() for p in made if p.path.endswith(".html")}
     for lang in ("fi", "sv"):
         html = pages[f"{lang}/2021/2.2/index.html"]
         body = html[html.index('id="tilapalvelut-liikelaitos"'):html.index("</main>")]

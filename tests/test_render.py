@@ -27,8 +27,9 @@ def render(site: SiteDir, templates: str | None = None) -> dict[str, str]:
     model = build_model(load(site.root))
     output = render_stage(model, site.root / templates if templates else ROOT / "templates", site.root,
                           Cache.disabled())
-    pages = list(output.pages)
-    problems = output.problems + [p for p in pages if not isinstance(p, Page)][:1]  # as write.publish stops
+    pages: list[Page] = []
+    made = list(output.pages.make(lambda page: pages.append(page) or True))
+    problems = output.problems + [p for p in made if not isinstance(p, tuple)][:1]  # as write.publish stops
     if problems:
         raise TemplateProblem(problems)
     return {p.path: p.data.decode("utf-8") for p in pages
