@@ -8,6 +8,7 @@ site/ even if a check in validate were bypassed.
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as etree
 
 import markdown
@@ -167,6 +168,28 @@ def to_html(text: str, year: str) -> str:
     links.year = year
     html = md.convert(text)
     return sanitize(html)
+
+
+TOO_COMPLEX = ("this response is too complex to render: block quotes, lists or emphasis are nested too deeply; "
+               "simplify it: fewer levels of nesting, one list or quote inside another at most a few times")
+"""The message of a body the renderer gave up on (validate refuses what it knows to be too deep)."""
+
+
+def try_html(text: str, year: str) -> str | None:
+    """to_html(), or None when Python-Markdown recursed too deep on this body: never an exception."""
+    global _converter
+    try:
+        return to_html(text, year)
+    except RecursionError:
+        _converter = None  # its state is unknown after an aborted run: the next body gets a fresh one
+        return None
+
+
+def deepest_line(text: str) -> int:
+    """The 0-based line of `text` that opens the most quotes and lists: where to look first."""
+    depths = [len(re.findall(r"(?:^|[ \t])(?:>|[-*+]|\d+[.)])(?=[ \t])", line.split("`")[0]))
+              for line in text.split("\n")]
+    return depths.index(max(depths)) if depths else 0
 
 
 def sanitize(html: str) -> str:

@@ -440,9 +440,17 @@ def render_markdown(texts: Iterable[tuple[Text, int]], cache: Cache) -> dict[tup
         else:
             html[key] = hit
     for key, result in zip(misses, pmap(_markdown_job, [(wanted[k], k[1]) for k in misses]), strict=True):
-        cache.put(_html_key(key), result)
-        html[key] = result
+        if result is not None:  # None: too complex to render (too_complex() says where)
+            cache.put(_html_key(key), result)
+            html[key] = result
     return html
+
+
+def too_complex(texts: Iterable[tuple[Text, int]], html: Mapping[tuple[str, str], str]) -> list[Problem]:
+    """A located error for each body render_markdown could not render, once per file."""
+    failed = {text.source: text for text, year in texts if (text.digest, str(year)) not in html}
+    return [Problem(path, text.body_line + markup.deepest_line(text.markdown), markup.TOO_COMPLEX)
+            for path, text in sorted(failed.items())]
 
 
 def _html_key(key: tuple[str, str]) -> tuple[str, ...]:
@@ -450,8 +458,8 @@ def _html_key(key: tuple[str, str]) -> tuple[str, ...]:
     return ("html", *key, markup.RENDERER_VERSION)
 
 
-def _markdown_job(job: tuple[str, str]) -> str:
-    return markup.to_html(*job)
+def _markdown_job(job: tuple[str, str]) -> str | None:
+    return markup.try_html(*job)
 
 
 def extra_files(site: Site, templates: Path, strings: Mapping[str, Mapping[str, str]]) -> list[Page]:
@@ -533,6 +541,9 @@ def render(site: Site, templates: Path, root: Path, cache: Cache,
     cache.retain(_html_key((text.digest, str(r.year)))  # the next build may need any of them
                  for report in site.reports for r in report.responses for text in r.texts.values())
     renderer.html = render_markdown((t for job in todo for t in job.texts), cache)
+    failed = too_complex((t for job in todo for t in job.texts), renderer.html)
+    if failed:
+        return Output(files, problems=failed)
     first = _compile(renderer, {job.template for job in todo}) or (_render_one(renderer, todo[0]) if todo else None)
     if isinstance(first, Problem):
         return Output(files, problems=[first])

@@ -700,7 +700,7 @@ def check_body(r: ResponseFile) -> tuple[list[Problem], list[Link]]:
         if fenced or (raw_line.startswith("    ") and not in_list):
             flush()
             continue  # code: shown as written, never interpreted
-        if stripped[0] in ">-*+0123456789" or raw_line[0] == " ":
+        if stripped[0] in ">-*+0123456789" or raw_line[0] in " \t":
             depth = _nesting(raw_line)
             if depth > MAX_NESTING:
                 problems.append(Problem(r.path, line_no,
@@ -796,11 +796,20 @@ def _check_attributes(r: ResponseFile, line_no: int, line: str) -> list[Problem]
     return problems
 
 
+_MARKER = re.compile(r"[ \t]*(?:>|(?:[-*+]|[0-9]{1,9}[.)])(?=[ \t]|$))")
+_RULE = re.compile(r" {0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*$")
+
+
 def _nesting(line: str) -> int:
-    stripped = line.lstrip(" >")
-    quotes = line[: len(line) - len(stripped)].count(">")
-    indent = (len(line) - len(line.lstrip(" "))) // 2
-    return max(quotes, indent // 2 + (1 if _LIST_ITEM.match(line) else 0))
+    """How deep a line nests quotes and lists: every four columns of indentation, and every
+    marker at its start, also several on one line (`- - - x` is three lists, `> 1. > x` three levels)."""
+    if _RULE.match(line):  # `* * *` is a rule, not three lists
+        return 0
+    expanded = line.expandtabs(4)
+    depth, pos = (len(expanded) - len(expanded.lstrip(" "))) // 4, 0
+    while (m := _MARKER.match(line, pos)) is not None and m.end() > pos:
+        depth, pos = depth + 1, m.end()
+    return depth
 
 
 def _check_url(r: ResponseFile, line_no: int, url: str, is_image: bool) -> tuple[Problem | None, str | None]:

@@ -1,0 +1,68 @@
+"""No body can stall or crash a build (#13): what check accepts, build renders, and whatever the
+renderer cannot render is that file's located error, in build and in the preview alike."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import SiteDir
+
+from sitegen import markup, pipeline, serve, validate
+
+TARGET = "content/2021/2.2-tilapalvelut-liikelaitos.fi.md"
+FRONT = '---\nsection: "2.2"\nunit: tilapalvelut-liikelaitos\n---\n\n'
+
+
+@pytest.fixture(autouse=True)
+def _no_search_index(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SITEGEN_SEARCH", "0")
+
+
+@pytest.mark.parametrize("line", ["- - - - x", "1. 1. 1. 1. x", "> - > 1. x", "*\t-\t+\t1. x"])
+def test_markers_on_one_line_count_as_nesting(line: str) -> None:
+    assert validate._nesting(line) == 4
+
+
+@pytest.mark.parametrize("line", ["* * *", "- - - -", "Tavoite 1. vaihe", "-1 astetta"])
+def test_rules_and_text_are_not_nesting(line: str) -> None:
+    assert validate._nesting(line) == 0
+
+
+@pytest.mark.parametrize("body", ["- " * 1000 + "x\n", "1. " * 1000 + "x\n", "> " * 1000 + "x\n"])
+def test_check_and_build_agree_on_compact_nesting(minimal: SiteDir, body: str) -> None:
+    minimal.write(TARGET, FRONT + "Tilat ovat kunnossa.\n\n" + body)
+    for command in ("check", "build"):
+        run = minimal.run(command)
+        assert run.code == 1, command
+        assert run.errors == [f"{TARGET}:8: error: block quotes or lists are nested 1000 levels deep; "
+                              f"at most {validate.MAX_NESTING} are allowed"], command
+
+
+def test_a_body_the_renderer_cannot_render_is_a_located_error(minimal: SiteDir,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """Should validate ever let through what Python-Markdown recurses on too deeply: exit 1, located."""
+    monkeypatch.setattr(validate, "MAX_NESTING", 10_000)
+    minimal.write(TARGET, FRONT + "Tilat ovat kunnossa.\n\n" + "- " * 1000 + "x\n")
+    run = minimal.run("build")
+    assert run.code == 1
+    assert run.errors == [f"{TARGET}:8: error: {markup.TOO_COMPLEX}"]
+    assert "Traceback" not in run.err and "internal error" not in run.err
+
+
+def test_try_html_never_raises_and_recovers() -> None:
+    assert markup.try_html("- " * 1000 + "x\n", "2021") is None
+    assert markup.try_html("*Hyvä*", "2021") == "<p><em>Hyvä</em></p>"
+
+
+def test_the_preview_survives_any_body_and_recovers(minimal: SiteDir, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(validate, "MAX_NESTING", 10_000)
+    lines: list[str] = []
+    preview = serve.Preview(pipeline.Project.at(minimal.root), "/", lines.append)
+    assert preview.rebuild()
+    good = minimal.read(TARGET)
+    minimal.write(TARGET, FRONT + "- " * 1000 + "x\n")
+    assert not preview.rebuild([TARGET])
+    assert [str(p) for p in preview.problems if p.severity == "error"] == [f"{TARGET}:6: error: {markup.TOO_COMPLEX}"]
+    minimal.write(TARGET, good)
+    assert preview.rebuild([TARGET])
+    assert preview.problems == []
+    assert any("Rebuild failed" in line for line in lines)
