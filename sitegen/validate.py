@@ -652,8 +652,27 @@ def language_name(code: str) -> str:
 
 # -- bodies -------------------------------------------------------------------
 
+# What drives Python-Markdown's inline work: each of these characters starts a pattern that is
+# tried again after every match, so a paragraph full of them costs time quadratic in their number
+# (961 KB of '\\*' took 506 s). More than these in one paragraph, or in one body, are refused
+# before rendering (check_bounds); bench/run.py's worst_cases_table times what is just accepted.
+MAX_ESCAPES = 200
+"""'\\' in one paragraph."""
+MAX_ENTITIES = 200
+"""'&' in one paragraph."""
+MAX_EMPHASIS = 400
+"""'*' and '_' together in one paragraph."""
+MAX_CODE_MARKS = 200
+"""'`' in one paragraph."""
 MAX_BRACKETS = 200
-"""More '[' than this in one paragraph are refused (see check_body)."""
+"""'[' in one paragraph."""
+MAX_ANGLES = 200
+"""'<' in one paragraph."""
+MAX_MARKUP = 10_000
+"""All of the characters above together, in one body."""
+MAX_LINES = 5_000
+"""Lines in one body: block elements (rows, headings, rules, line breaks) cost per line, some
+quadratically per paragraph (5 000 rules in one paragraph take 0.7 s; 250 000 took minutes)."""
 _LIST_ITEM = re.compile(r"\s*([-*+]|\d+\.)\s")
 MAX_NESTING = 8
 """Deeper block quotes or lists than this are refused: Python-Markdown recurses per level."""
@@ -677,6 +696,9 @@ def check_body(r: ResponseFile) -> tuple[list[Problem], list[Link]]:
     found_links: list[Link] = []
     if not r.body.strip():
         return [Problem(r.path, r.body_line, "the response has no text after the front matter")], found_links
+    too_much = check_bounds(r)
+    if too_much:
+        return too_much, found_links
     fenced = in_list = False
     block: list[tuple[int, str]] = []
 
@@ -712,6 +734,48 @@ def check_body(r: ResponseFile) -> tuple[list[Problem], list[Link]]:
     return problems, found_links
 
 
+_DRIVERS: tuple[tuple[str, int, str], ...] = (
+    ("\\", MAX_ESCAPES, "'\\' escapes; split it into shorter paragraphs"),
+    ("&", MAX_ENTITIES, "'&' characters; split it into shorter paragraphs"),
+    ("*_", MAX_EMPHASIS, "'*' and '_' characters; split it, or use less bold and italics"),
+    ("`", MAX_CODE_MARKS, "'`' characters; split it, or use fewer code spans"),
+    ("[", MAX_BRACKETS, "'[' characters; split it or write '\\[' for a literal bracket"),
+    ("<", MAX_ANGLES, "'<' characters; split it into shorter paragraphs"),
+)
+_PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
+
+
+def check_bounds(r: ResponseFile) -> list[Problem]:
+    """Refuse a body with more of the characters that drive the renderer's work than it can take fast.
+
+    Counted in the raw text, code and all, per blank-line-separated chunk (no paragraph
+    of Python-Markdown's spans a blank line, so this never undercounts one) and in the
+    whole body; the limits are the MAX_* constants above.
+    """
+    lines = r.body.rstrip("\n").count("\n") + 1
+    if lines > MAX_LINES:
+        return [Problem(r.path, r.body_line, f"the response has {lines:,} lines; at most {MAX_LINES:,} are allowed: "
+                        "shorten it, or join lines that belong to one paragraph")]
+    total = sum(r.body.count(c) for chars, _, _ in _DRIVERS for c in chars)
+    if total > MAX_MARKUP:
+        return [Problem(r.path, r.body_line, f"the response has {total:,} characters of Markdown formatting "
+                        f"(\\ & * _ ` [ <); at most {MAX_MARKUP:,} are allowed: split it or simplify its formatting")]
+    problems: list[Problem] = []
+    line = r.body_line
+    start = 0
+    for m in [*_PARAGRAPH_BREAK.finditer(r.body), None]:
+        end = m.start() if m is not None else len(r.body)
+        chunk = r.body[start:end]
+        first = line + len(chunk) - len(chunk.lstrip("\n"))
+        for chars, limit, what in _DRIVERS:
+            if sum(chunk.count(c) for c in chars) > limit:
+                problems.append(Problem(r.path, first, f"the paragraph has more than {limit} {what}"))
+        if m is not None:
+            line += r.body.count("\n", start, m.end())
+            start = m.end()
+    return problems
+
+
 _BLOCK_PREFIX = re.compile(r"^[ \t]*(?:>[ \t]?)*[ \t]*")
 
 
@@ -726,13 +790,6 @@ def _check_block(r: ResponseFile, block: list[tuple[int, str]], problems: list[P
     def line_at(position: int) -> int:
         return block[bisect.bisect_right(starts, position) - 1][0]
 
-    # Python-Markdown's link parsing is quadratic in unclosed '[' within a
-    # paragraph (20 000 take minutes): refuse such text before rendering.
-    if text.count("[") > MAX_BRACKETS:
-        problems.append(Problem(r.path, block[0][0],
-            f"the paragraph has more than {MAX_BRACKETS} '[' characters; split it or write '\\[' for a "
-            "literal bracket"))
-        return
     if "<" not in text and "[" not in text and "`" not in text and "{" not in text:
         return
     # Code spans are shown as written: blank them out, keeping positions.

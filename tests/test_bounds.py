@@ -3,10 +3,14 @@ renderer cannot render is that file's located error, in build and in the preview
 
 from __future__ import annotations
 
+import importlib.util
+import sys
+
 import pytest
-from conftest import SiteDir
+from conftest import ROOT, SiteDir
 
 from sitegen import markup, pipeline, serve, validate
+from sitegen.load import ResponseFile
 
 TARGET = "content/2021/2.2-tilapalvelut-liikelaitos.fi.md"
 FRONT = '---\nsection: "2.2"\nunit: tilapalvelut-liikelaitos\n---\n\n'
@@ -66,3 +70,51 @@ def test_the_preview_survives_any_body_and_recovers(minimal: SiteDir, monkeypatc
     assert preview.rebuild([TARGET])
     assert preview.problems == []
     assert any("Rebuild failed" in line for line in lines)
+
+
+def _worst_cases() -> dict[str, str]:
+    spec = importlib.util.spec_from_file_location("bench_run", ROOT / "bench" / "run.py")
+    assert spec is not None and spec.loader is not None
+    bench = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = bench  # its dataclasses look their module up
+    spec.loader.exec_module(bench)
+    cases: dict[str, str] = bench.worst_cases()
+    return cases
+
+
+WORST = _worst_cases()
+
+
+@pytest.mark.parametrize("label", sorted(WORST))
+def test_the_benchmarked_worst_cases_are_just_inside_or_outside_the_limits(minimal: SiteDir, label: str) -> None:
+    """bench/run.py times these: each '(accepted)' body passes check, each '(refused' one does not."""
+    minimal.write(TARGET, FRONT + WORST[label] + "\n")
+    run = minimal.run("check")
+    assert run.code == (1 if "(refused" in label else 0), run.errors[:3]
+
+
+@pytest.mark.parametrize(("limit", "unit"), [
+    ("MAX_ESCAPES", "\\."), ("MAX_ENTITIES", "&amp;"), ("MAX_EMPHASIS", "*"), ("MAX_CODE_MARKS", "`"),
+    ("MAX_BRACKETS", "["), ("MAX_ANGLES", "<"),
+])
+def test_each_paragraph_limit_is_exact(limit: str, unit: str) -> None:
+    n = getattr(validate, limit)
+    assert validate.check_bounds(_response("x " + unit * n + "\n\nx " + unit * n)) == []
+    over = validate.check_bounds(_response("Alku.\n\nx " + unit * (n + 1) + "\n"))
+    assert [p.line for p in over] == [3]
+    assert over[0].message.startswith(f"the paragraph has more than {n} ")
+
+
+def test_body_limits_are_exact() -> None:
+    assert validate.check_bounds(_response("a\n" * (validate.MAX_LINES - 1) + "a")) == []
+    assert "at most 5,000 are allowed" in validate.check_bounds(_response("a\n" * validate.MAX_LINES + "a"))[0].message
+    para = "*" * 200 + "\n\n"
+    ok = para * (validate.MAX_MARKUP // 200)
+    assert validate.check_bounds(_response(ok)) == []
+    assert "10,001 characters" in validate.check_bounds(_response(ok + "*"))[0].message
+
+
+def _response(body: str) -> ResponseFile:
+    return ResponseFile(path=TARGET, year="2021", lang="fi", name="2.2-tilapalvelut-liikelaitos.fi.md",
+                        name_section="2.2", name_unit="tilapalvelut-liikelaitos", meta=None,  # type: ignore[arg-type]
+                        body=body, body_line=1, digest="", file_digest="")
