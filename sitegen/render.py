@@ -27,6 +27,7 @@ from .errors import Problem
 from .load import parse_yaml, read_text
 from .model import Report, Response, Section, Site, Text, Unit
 from .parallel import pmap, pmap_iter
+from .safepath import SLUG
 from .write import Page, version_of
 
 STRINGS_FILE = "strings.yaml"
@@ -85,6 +86,10 @@ def load_strings(templates: Path, root: Path, languages: Iterable[str]) -> dict[
             if not isinstance(values, dict) or not isinstance(values.get(lang), str):
                 problems.append(Problem(doc.path, doc.line_of((key,)),
                     f"{key}: the '{lang}' text is missing", field=key))
+            elif key.endswith("_slug") and not SLUG.match(values[lang]):
+                problems.append(Problem(doc.path, doc.line_of((key, lang)), f"{key}.{lang}: {values[lang]!r} "
+                    "is not a slug: it names a folder of the site, so only a-z, 0-9 and single hyphens, "
+                    "e.g. haku", field=f"{key}.{lang}"))
     if problems:
         raise TemplateProblem(problems)
     return strings

@@ -4,12 +4,15 @@ renderer cannot render is that file's located error, in build and in the preview
 from __future__ import annotations
 
 import importlib.util
+import shutil
 import sys
+from pathlib import Path
 
 import pytest
+import yaml
 from conftest import ROOT, SiteDir
 
-from sitegen import markup, pipeline, serve, validate
+from sitegen import markup, pipeline, safepath, serve, validate, write
 from sitegen.load import ResponseFile
 
 TARGET = "content/2021/2.2-tilapalvelut-liikelaitos.fi.md"
@@ -118,3 +121,55 @@ def _response(body: str) -> ResponseFile:
     return ResponseFile(path=TARGET, year="2021", lang="fi", name="2.2-tilapalvelut-liikelaitos.fi.md",
                         name_section="2.2", name_unit="tilapalvelut-liikelaitos", meta=None,  # type: ignore[arg-type]
                         body=body, body_line=1, digest="", file_digest="")
+
+
+# -- output stays inside the output tree --------------------------------------------------------
+
+
+def _own_templates(site: SiteDir) -> Path:
+    shutil.copytree(ROOT / "templates", site.root / "templates")
+    return site.root / "templates"
+
+
+@pytest.mark.parametrize("key", ["search_slug", "statement_slug"])
+def test_a_slug_in_strings_yaml_cannot_lead_outside_the_site(minimal: SiteDir, key: str) -> None:
+    strings = _own_templates(minimal) / "strings.yaml"
+    text = strings.read_text(encoding="utf-8")
+    lines = text.split("\n")
+    at = lines.index(f"{key}:") + 1
+    lines[at] = "  fi: ../../../../PWNED-" + key
+    strings.write_text("\n".join(lines), encoding="utf-8")
+    run = minimal.run("build")
+    assert run.code == 1
+    assert run.errors == [f"templates/strings.yaml:{at + 1}: error: {key}.fi: '../../../../PWNED-{key}' is not a "
+                          "slug: it names a folder of the site, so only a-z, 0-9 and single hyphens, e.g. haku"]
+    assert not list(minimal.root.parent.parent.rglob("PWNED-*"))
+
+
+def test_one_slug_pattern_for_schema_and_strings() -> None:
+    schema = yaml.safe_load((ROOT / "schema.yaml").read_text(encoding="utf-8"))
+    assert schema["$defs"]["slug"]["pattern"] == safepath.SLUG_PATTERN
+
+
+@pytest.mark.parametrize("path", ["../x.html", "fi/../../x.html", "/etc/x", "fi//x.html", "fi/./x.html",
+                                  "a\\..\\..\\x", "x\0.html", ""])
+def test_the_writer_refuses_any_path_outside_its_tree(tmp_path: Path, path: str) -> None:
+    site = tmp_path / "out" / "site"
+    assert not write.is_tree_path(path)
+    with pytest.raises(write.OutsideTree):
+        write.tree_target(site, path)
+    stats = write.publish(site, {path: "1", "fi/index.html": "2"},
+                          [write.Page(path, b"x"), write.Page("fi/index.html", b"y")])
+    assert [p.message for p in stats.problems] == ["refused: this output path would lead outside the site's folder"]
+    assert list(tmp_path.iterdir()) == []  # nothing written, not even the folder
+
+
+def test_a_linked_folder_in_the_tree_cannot_take_a_page_elsewhere(tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    draft = write.begin(tmp_path / "site")
+    (draft.tmp / "fi").symlink_to(elsewhere)
+    with pytest.raises(write.OutsideTree):
+        write.put(draft, write.Page("fi/index.html", b"x"))
+    assert list(elsewhere.iterdir()) == []
+    assert write.is_tree_path("fi/2022/index.html") and write.is_tree_path("pagefind/")
