@@ -173,3 +173,19 @@ def test_a_linked_folder_in_the_tree_cannot_take_a_page_elsewhere(tmp_path: Path
         write.put(draft, write.Page("fi/index.html", b"x"))
     assert list(elsewhere.iterdir()) == []
     assert write.is_tree_path("fi/2022/index.html") and write.is_tree_path("pagefind/")
+
+
+def test_a_link_out_of_templates_static_is_refused_not_published(minimal: SiteDir, tmp_path: Path) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("root:x:0:0", encoding="utf-8")
+    static = _own_templates(minimal) / "static"
+    (static / "passwd").symlink_to(secret)
+    (static / "inside.css").symlink_to(static.parent / "strings.yaml")  # a link within templates/ is fine
+    run = minimal.run("build")
+    assert run.code == 1
+    assert run.errors == ["templates/static/passwd: error: a symbolic link that leads outside templates/ is not "
+                          "allowed; copy the file in instead"]
+    assert not any(b"root:x:0:0" in p.read_bytes() for p in (minimal.root / ".builds").rglob("*") if p.is_file())
+    (static / "passwd").unlink()
+    assert minimal.run("build").code == 0
+    assert (minimal.root / "site" / "static" / "inside.css").is_file()
