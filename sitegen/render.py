@@ -22,7 +22,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
-from . import markup
+from . import links, markup
 from .cache import CODE_DIGEST, Cache, digest, tree_digest
 from .errors import Problem
 from .load import parse_yaml, read_text
@@ -91,6 +91,9 @@ def load_strings(templates: Path, root: Path, languages: Iterable[str]) -> dict[
                 problems.append(Problem(doc.path, doc.line_of((key, lang)), f"{key}.{lang}: {values[lang]!r} "
                     "is not a slug: it names a folder of the site, so only a-z, 0-9 and single hyphens, "
                     "e.g. haku", field=f"{key}.{lang}"))
+            elif key.endswith("_url") and not links.HTTPS_URL.match(values[lang]):
+                problems.append(Problem(doc.path, doc.line_of((key, lang)), f"{key}.{lang}: {values[lang]!r} "
+                    "is not valid; expected an https:// address, e.g. https://www.espoo.fi/fi", field=f"{key}.{lang}"))
     if problems:
         raise TemplateProblem(problems)
     return strings

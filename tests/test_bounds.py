@@ -4,6 +4,7 @@ renderer cannot render is that file's located error, in build and in the preview
 from __future__ import annotations
 
 import importlib.util
+import json
 import shutil
 import sys
 from pathlib import Path
@@ -12,7 +13,7 @@ import pytest
 import yaml
 from conftest import ROOT, SiteDir
 
-from sitegen import markup, pipeline, safepath, serve, validate, write
+from sitegen import links, markup, pipeline, safepath, serve, validate, write
 from sitegen.load import ResponseFile
 
 TARGET = "content/2021/2.2-tilapalvelut-liikelaitos.fi.md"
@@ -189,3 +190,28 @@ def test_a_link_out_of_templates_static_is_refused_not_published(minimal: SiteDi
     (static / "passwd").unlink()
     assert minimal.run("build").code == 0
     assert (minimal.root / "site" / "static" / "inside.css").is_file()
+
+
+# -- addresses in data files ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("url", ["javascript:alert(1)", "data:text/html,x", "http://www.espoo.fi/fi",
+                                 "https://", "https:// x", "//evil.example"])
+def test_footer_urls_in_strings_yaml_are_https(minimal: SiteDir, url: str) -> None:
+    strings = _own_templates(minimal) / "strings.yaml"
+    lines = strings.read_text(encoding="utf-8").split("\n")
+    at = lines.index("footer_privacy_url:") + 2
+    assert lines[at].startswith("  sv: ")
+    lines[at] = f"  sv: {json.dumps(url)}"
+    strings.write_text("\n".join(lines), encoding="utf-8")
+    run = minimal.run("build")
+    assert run.code == 1
+    assert run.errors == [f"templates/strings.yaml:{at + 1}: error: footer_privacy_url.sv: {url!r} is not valid; "
+                          "expected an https:// address, e.g. https://www.espoo.fi/fi"]
+
+
+def test_one_https_pattern_for_schema_and_strings() -> None:
+    schema = yaml.safe_load((ROOT / "schema.yaml").read_text(encoding="utf-8"))
+    assert schema["$defs"]["https_url"]["pattern"] == links.HTTPS_URL_PATTERN
+    for ok in ("https://www.espoo.fi", "https://www.espoo.fi/fi/palaute?x=1#y"):
+        assert links.HTTPS_URL.match(ok)
