@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -215,3 +217,21 @@ def test_one_https_pattern_for_schema_and_strings() -> None:
     assert schema["$defs"]["https_url"]["pattern"] == links.HTTPS_URL_PATTERN
     for ok in ("https://www.espoo.fi", "https://www.espoo.fi/fi/palaute?x=1#y"):
         assert links.HTTPS_URL.match(ok)
+
+
+# -- only regular files are read ----------------------------------------------------------------
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
+@pytest.mark.parametrize("name", ["site.yaml", "units.yaml", "accessibility.yaml", "2021/report.yaml"])
+def test_a_named_pipe_in_place_of_a_data_file_is_an_error_not_a_hang(minimal: SiteDir, name: str) -> None:
+    path = minimal.root / "content" / name
+    path.unlink()
+    os.mkfifo(path)
+    for command in ("check", "build"):
+        run = subprocess.run([sys.executable, str(ROOT / "build.py"), command, "--root", str(minimal.root)],
+                             capture_output=True, text=True, timeout=60, check=False,
+                             env={**os.environ, "SITEGEN_SEARCH": "0"})
+        assert run.returncode == 1, run.stderr
+        assert f"content/{name}: error: this is a named pipe (FIFO), not an ordinary file: replace it with the " \
+               "file itself" in run.stderr.splitlines()
