@@ -7,6 +7,7 @@ nothing raises for content.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import re
@@ -664,6 +665,14 @@ def _inside(entry: os.DirEntry[str], base: Path, root: Path, problems: list[Prob
     """Symbolic links may point within content/ only."""
     if not entry.is_symlink():
         return True
+    try:
+        os.stat(entry.path)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            problems.append(Problem(rel(Path(entry.path), root), None,
+                "a symbolic link that leads round in a loop (to itself, or through other links back to it); "
+                "remove it or point it at the file"))
+            return False
     target = Path(os.path.realpath(entry.path))
     if target == base.resolve() or base.resolve() in target.parents:
         return True

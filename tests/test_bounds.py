@@ -235,3 +235,20 @@ def test_a_named_pipe_in_place_of_a_data_file_is_an_error_not_a_hang(minimal: Si
         assert run.returncode == 1, run.stderr
         assert f"content/{name}: error: this is a named pipe (FIFO), not an ordinary file: replace it with the " \
                "file itself" in run.stderr.splitlines()
+
+
+# -- a symbolic-link loop, a full disk --------------------------------------------------------------
+
+
+def test_a_symbolic_link_loop_in_content_is_a_located_error(minimal: SiteDir) -> None:
+    year = minimal.root / "content" / "2021"
+    (year / "a.fi.md").symlink_to(year / "b.fi.md")
+    (year / "b.fi.md").symlink_to(year / "a.fi.md")
+    (minimal.root / "content" / "loop").symlink_to(minimal.root / "content" / "loop")
+    message = ("error: a symbolic link that leads round in a loop (to itself, or through other links back to it); "
+               "remove it or point it at the file")
+    for command in ("check", "build"):
+        run = minimal.run(command)
+        assert run.code == 1, run.err
+        assert run.errors == [f"content/2021/a.fi.md: {message}", f"content/2021/b.fi.md: {message}",
+                              f"content/loop: {message}"]
