@@ -131,6 +131,32 @@ def publish(site: Path, files: Mapping[str, str], pages: Iterable[Page | Problem
                for path in files if not is_tree_path(path)]
     if outside:
         return WriteStats(0, 0, current_tree(site) or site, outside)
+    try:
+        return _publish(site, files, pages, index, folders)
+    except OSError as exc:  # a full disk, no permission, …: the published tree is as it was
+        return WriteStats(0, 0, current_tree(site) or site, [os_problem(exc, site)])
+
+
+_ADVICE = {
+    errno.ENOSPC: "the disk is full: free some space, then build again",
+    errno.EDQUOT: "the disk quota is used up: free some space, then build again",
+    errno.EACCES: "no permission to write here: check who owns the folder, then build again",
+    errno.EPERM: "no permission to write here: check who owns the folder, then build again",
+    errno.EROFS: "the file system is read-only: build on a writable disk",
+}
+
+
+def os_problem(exc: OSError, site: Path) -> Problem:
+    """An error of the operating system while writing, at the path it names, with what to do."""
+    where = str(exc.filename) if exc.filename is not None else str(site)
+    project = str(site.parent).rstrip(os.sep) + os.sep
+    shown = (where[len(project):] if where.startswith(project) else where).replace(os.sep, "/")
+    advice = _ADVICE.get(exc.errno or 0, "fix that, then build again")
+    return Problem(shown, None, f"cannot write the site: {exc.strerror or exc}; {advice}")
+
+
+def _publish(site: Path, files: Mapping[str, str], pages: Iterable[Page | Problem],
+             index: Callable[[Path], float] | None, folders: list[str]) -> WriteStats:
     with build_lock(site):
         pending = iter(pages)
         first = next(pending, None)

@@ -3,13 +3,16 @@ renderer cannot render is that file's located error, in build and in the preview
 
 from __future__ import annotations
 
+import errno
 import importlib.util
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -252,3 +255,38 @@ def test_a_symbolic_link_loop_in_content_is_a_located_error(minimal: SiteDir) ->
         assert run.code == 1, run.err
         assert run.errors == [f"content/2021/a.fi.md: {message}", f"content/2021/b.fi.md: {message}",
                               f"content/loop: {message}"]
+
+
+@pytest.mark.parametrize(("code", "advice"), [
+    (errno.ENOSPC, "No space left on device; the disk is full: free some space, then build again"),
+    (errno.EACCES, "Permission denied; no permission to write here: check who owns the folder, then build again"),
+    (errno.EIO, "Input/output error; fix that, then build again"),
+])
+def test_a_full_disk_while_writing_is_reported_and_the_old_site_stays(minimal: SiteDir,
+                                                                    monkeypatch: pytest.MonkeyPatch,
+                                                                    code: int, advice: str) -> None:
+    assert minimal.run("build").code == 0
+    before = {p: p.read_bytes() for p in (minimal.root / "site").rglob("*") if p.is_file()}
+    minimal.write(TARGET, minimal.read(TARGET).replace("Tilat ovat kunnossa.", "Uusi teksti."))
+
+    real_open = open
+
+    def full(path: object, mode: str = "r", *args: Any, **kwargs: Any) -> Any:
+        if mode in ("xb", "wb"):
+            raise OSError(code, os.strerror(code), str(path))
+        return real_open(path, mode, *args, **kwargs)  # type: ignore[call-overload]
+
+    def no_space(path: object, *args: object) -> object:
+        raise OSError(code, os.strerror(code), str(path))
+
+    monkeypatch.setattr(write, "open", full, raising=False)
+    monkeypatch.setattr(Path, "write_bytes", no_space)  # the store's shards too
+    run = minimal.run("build")
+    assert run.code == 1
+    [error] = run.errors
+    assert re.fullmatch(rf"\.builds/site/[^:]+/index\.html: error: cannot write the site: {re.escape(advice)}", error)
+    assert "internal error" not in run.err and "Traceback" not in run.err
+    assert {p: p.read_bytes() for p in (minimal.root / "site").rglob("*") if p.is_file()} == before
+    monkeypatch.undo()
+    assert minimal.run("build").code == 0
+    assert "Uusi teksti." in minimal.page("fi/2021/2.2/index.html")
