@@ -290,3 +290,71 @@ def test_a_full_disk_while_writing_is_reported_and_the_old_site_stays(minimal: S
     monkeypatch.undo()
     assert minimal.run("build").code == 0
     assert "Uusi teksti." in minimal.page("fi/2021/2.2/index.html")
+
+
+# -- the preview answers only its own host ------------------------------------------------------
+
+
+def _get(app: Any, path: str, host: str | None = "127.0.0.1:8000") -> tuple[str, bytes]:
+    status: list[str] = []
+    environ = {"PATH_INFO": path, "SERVER_NAME": "127.0.0.1"} | ({"HTTP_HOST": host} if host is not None else {})
+    body = b"".join(app(environ, lambda s, headers: status.append(s)))
+    return status[0], body
+
+
+@pytest.fixture
+def built_preview(minimal: SiteDir) -> serve.Preview:
+    preview = serve.Preview(pipeline.Project.at(minimal.root), "http://127.0.0.1:8000/", lambda line: None)
+    assert preview.rebuild()
+    return preview
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1:8000", "localhost:8000", "LOCALHOST", "[::1]:8000", None])
+def test_the_preview_answers_its_own_host_names(built_preview: serve.Preview, host: str | None) -> None:
+    status, body = _get(built_preview.app, "/fi/index.html", host)
+    assert status == "200 OK" and b"<html" in body
+
+
+@pytest.mark.parametrize("host", ["evil.example:8000", "evil.example", "127.0.0.1.evil.example", "[::2]:8000",
+                                  "localhost.:8000"])
+def test_the_preview_refuses_other_host_names_dns_rebinding(built_preview: serve.Preview, host: str) -> None:
+    for path in ("/fi/index.html", "/_preview/status.json"):
+        status, body = _get(built_preview.app, path, host)
+        assert status == "403 Forbidden" and body == b"The preview answers only at 127.0.0.1, [::1], localhost."
+
+
+def test_the_host_given_with_host_is_answered_too(built_preview: serve.Preview) -> None:
+    built_preview.hosts.add(serve.host_name("192.168.1.5"))
+    assert _get(built_preview.app, "/fi/index.html", "192.168.1.5:8000")[0] == "200 OK"
+    assert serve.host_name("::1") == "[::1]" and serve.host_name("[::1]:80") == "[::1]"
+
+
+@pytest.mark.parametrize("path", ["/%00", "/fi/%00/index.html", "/\0", "/" + "a" * 5000, "/fi/" + "b/" * 3000,
+                                  "/%ff%fe"])
+def test_odd_paths_are_not_found_never_a_server_error(built_preview: serve.Preview, path: str) -> None:
+    assert _get(built_preview.app, path)[0] == "404 Not Found"
+
+
+def test_the_websocket_accepts_only_pages_of_the_preview() -> None:
+    from livereload.handlers import LiveReloadHandler
+    from tornado.web import HTTPError
+
+    original, prepare = LiveReloadHandler.check_origin, LiveReloadHandler.prepare
+    try:
+        serve.guard_websocket({"127.0.0.1", "localhost", "[::1]"})
+
+        class Request:
+            host = "127.0.0.1:8000"
+
+        handler = type("H", (), {"request": Request()})()
+        assert LiveReloadHandler.check_origin(handler, "http://127.0.0.1:8000")
+        assert not LiveReloadHandler.check_origin(handler, "http://evil.example:8000")
+        LiveReloadHandler.prepare(handler)  # the handshake goes on
+        Request.host = "evil.example:8000"
+        assert not LiveReloadHandler.check_origin(handler, "http://evil.example:8000")
+        with pytest.raises(HTTPError) as refused:
+            LiveReloadHandler.prepare(handler)
+        assert refused.value.status_code == 403
+    finally:
+        LiveReloadHandler.check_origin = original  # type: ignore[method-assign]
+        LiveReloadHandler.prepare = prepare  # type: ignore[method-assign]
