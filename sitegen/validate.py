@@ -534,6 +534,10 @@ def _check_place(r: ResponseFile, loaded: Loaded, units: Mapping[str, Any], sect
         problems.append(Problem(r.path, r.meta.line_of(("unit",)),
             f"unit '{unit}' is unknown{suggest(unit, units) or '; see content/units.yaml'}", field="unit"))
     known = sections.get(r.year)
+    # The name the front matter gives the file, from its parts that are valid (the file name's otherwise).
+    unit_known = not units or unit in units
+    renamed = (f"{section if known is None or section in known else r.name_section}-"
+               f"{unit if unit_known else r.name_unit}.{r.lang}.md")
     if known is None and r.year not in loaded.reports:
         problems.append(Problem(r.path, None,
             f"the folder has no report.yaml: content/{r.year}/report.yaml lists the sections", field="section"))
@@ -544,11 +548,11 @@ def _check_place(r: ResponseFile, loaded: Loaded, units: Mapping[str, Any], sect
     elif section != r.name_section:
         problems.append(Problem(r.path, r.meta.line_of(("section",)),
             f"section '{section}' does not agree with the file name; rename the file to "
-            f"'{section}-{r.name_unit}.{r.lang}.md' or correct the section", field="section"))
-    if (not units or unit in units) and unit != r.name_unit:
+            f"'{renamed}' or correct the section", field="section"))
+    if unit_known and unit != r.name_unit:
         problems.append(Problem(r.path, r.meta.line_of(("unit",)),
             f"unit '{unit}' does not agree with the file name; rename the file to "
-            f"'{r.name_section}-{unit}.{r.lang}.md' or correct the unit", field="unit"))
+            f"'{renamed}' or correct the unit", field="unit"))
     key = (r.year, section, unit, r.lang)
     if key in by_key:
         problems.append(Problem(r.path, r.meta.line_of(("section",)),
