@@ -22,7 +22,7 @@ from markdown.treeprocessors import InlineProcessor, Treeprocessor
 
 from . import links
 
-RENDERER_VERSION = f"markdown-{markdown.__version__}/nh3-{nh3.__version__ if hasattr(nh3, '__version__') else '0'}/1"
+RENDERER_VERSION = f"markdown-{markdown.__version__}/nh3-{nh3.__version__ if hasattr(nh3, '__version__') else '0'}/2"
 """Part of the cache key of rendered HTML: change it when the output of this module changes."""
 
 ALLOWED_TAGS = {
@@ -147,10 +147,12 @@ def make_converter() -> markdown.Markdown:
     """One configured Python-Markdown instance (reuse it: building one costs more than a page)."""
     # Extension objects, not names: a name makes Python-Markdown scan every installed
     # package's entry points, which costs more than rendering fifty responses.
-    return markdown.Markdown(
+    md = markdown.Markdown(
         extensions=[AttrListExtension(), SaneListExtension(), TableExtension(), _Extension()],
         output_format="html",
     )
+    md.ESCAPED_CHARS.append("<")  # '\\<' shows a '<' (as validate's raw-HTML message says), not a tag
+    return md
 
 
 _converter: markdown.Markdown | None = None

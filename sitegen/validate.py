@@ -681,6 +681,9 @@ _LIST_ITEM = re.compile(r"\s*([-*+]|\d+\.)\s")
 MAX_NESTING = 8
 """Deeper block quotes or lists than this are refused: Python-Markdown recurses per level."""
 
+ESCAPED_CHARS = "\\`*_{}[]()>#+-.!|<"
+"""What a backslash makes literal: markup.make_converter's ESCAPED_CHARS (a test keeps them equal)."""
+_ESCAPE = re.compile("\\\\[" + re.escape(ESCAPED_CHARS) + "]")
 _CODE_SPAN = re.compile(r"(`+)(?:(?!\1).)*?\1")
 _RAW_HTML = re.compile(r"<(?:[A-Za-z][A-Za-z0-9-]*(?=[\s/>])|/[A-Za-z]|!--|![A-Za-z\[]|\?)")
 _AUTOLINK = re.compile(r"<([A-Za-z][A-Za-z0-9+.-]{1,31}:[^<>\s]*)>")
@@ -814,6 +817,8 @@ def _raw_html(r: ResponseFile, text: str, line_at: Callable[[int], int]) -> list
     """The first raw HTML tag of a paragraph (an autolink such as <https://…> is not one)."""
     if "<" not in text:
         return []
+    # '\\<' is a literal '<' (what the message below recommends): blank out every escape first.
+    text = _ESCAPE.sub("  ", text) if "\\" in text else text
     without_autolinks = _AUTOLINK.sub(lambda m: " " * len(m.group(0)), text)
     html = _RAW_HTML.search(without_autolinks)
     if html is None:

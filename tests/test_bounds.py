@@ -358,3 +358,23 @@ def test_the_websocket_accepts_only_pages_of_the_preview() -> None:
     finally:
         LiveReloadHandler.check_origin = original  # type: ignore[method-assign]
         LiveReloadHandler.prepare = prepare  # type: ignore[method-assign]
+
+
+# -- validation reads Markdown as the renderer does ---------------------------------------------
+
+
+def test_validate_knows_the_renderers_escapes() -> None:
+    assert sorted(validate.ESCAPED_CHARS) == sorted(markup.make_converter().ESCAPED_CHARS)
+
+
+def test_the_escape_the_raw_html_message_recommends_is_accepted_and_shows_the_character(minimal: SiteDir) -> None:
+    minimal.write(TARGET, FRONT + "Merkki \\<b> ja \\<https://x.fi> näkyvät.\n")
+    assert minimal.run("build").code == 0
+    assert "<p>Merkki &lt;b&gt; ja &lt;https://x.fi&gt; näkyvät.</p>" in minimal.page("fi/2021/2.2/index.html")
+
+
+@pytest.mark.parametrize("body", ["Raaka <b>HTML</b>.", "Kenoviiva \\\\<b>x</b>.", "\\\\\\\\<i>x</i>"])
+def test_raw_html_after_an_escaped_backslash_is_still_refused(minimal: SiteDir, body: str) -> None:
+    minimal.write(TARGET, FRONT + body + "\n")
+    run = minimal.run("check")
+    assert run.code == 1 and "raw HTML" in run.errors[0]
