@@ -133,10 +133,19 @@ def file_checks(responses: Sequence[ResponseFile], schema: Mapping[str, Any], ru
         else:
             out[r.path] = hit
     results = pmap(partial(_check_one, schema=schema, terms=terms), misses)
-    for r, result in zip(misses, results, strict=True):
-        cache.put(check_key(r.path, r.file_digest, rules_key), (to_plain(result[0]), result[1]))
-        out[r.path] = result
+    for r, (problems, found, html) in zip(misses, results, strict=True):
+        cache.put(check_key(r.path, r.file_digest, rules_key), (to_plain(problems), found))
+        if html is not None:  # the render stage takes the body's HTML from here
+            cache.put(rendered_key(r), html)
+        out[r.path] = problems, found
     return out
+
+
+def rendered_key(r: ResponseFile) -> tuple[str, ...]:
+    """The store's key of a body's sanitised HTML: render._html_key's (a test keeps them equal)."""
+    from .markup import RENDERER_VERSION
+
+    return ("html", r.digest, r.year, RENDERER_VERSION)
 
 
 def _thaw_checks(stored: tuple[list[tuple[Any, ...]], list[Link]]) -> tuple[list[Problem], list[Link]]:
@@ -144,9 +153,39 @@ def _thaw_checks(stored: tuple[list[tuple[Any, ...]], list[Link]]) -> tuple[list
 
 
 def _check_one(r: ResponseFile, schema: Mapping[str, Any], terms: tuple[terminology.Term, ...]
-               ) -> tuple[list[Problem], list[Link]]:
+               ) -> tuple[list[Problem], list[Link], str | None]:
     problems, links = check_file(r, schema)
-    return problems + terminology.check_terms(r, terms), links
+    html = None
+    if not any(p.severity == "error" for p in problems):
+        rendered, html = check_rendered(r)
+        problems += rendered
+    return problems + terminology.check_terms(r, terms), links, html
+
+
+def check_rendered(r: ResponseFile) -> tuple[list[Problem], str | None]:
+    """Render the body as the render stage will, and check what Python-Markdown made of it (tags,
+    attributes, addresses): whatever the line-by-line checks above misread, this sees. Returns the
+    problems and, when there are none, the sanitised HTML for the render stage to reuse."""
+    from . import markup  # Python-Markdown loads only when a body is checked
+
+    raw = markup.try_raw_html(r.body, r.year)
+    if raw is None:
+        return [Problem(r.path, r.body_line + markup.deepest_line(r.body), markup.TOO_COMPLEX)], None
+    problems, seen = [], set()
+    for token, message in markup.findings(raw):
+        if message not in seen:
+            seen.add(message)
+            problems.append(Problem(r.path, _line_of(r, token), message))
+    return problems, None if problems else markup.sanitize(raw)
+
+
+def _line_of(r: ResponseFile, token: str) -> int:
+    """The first line of the body that holds `token` (case aside), else the body's first line."""
+    lowered = token.lower()
+    for offset, line in enumerate(r.body.split("\n")):
+        if lowered in line.lower():
+            return r.body_line + offset
+    return r.body_line
 
 
 def check_file(r: ResponseFile, schema: Mapping[str, Any]) -> tuple[list[Problem], list[Link]]:

@@ -378,3 +378,50 @@ def test_raw_html_after_an_escaped_backslash_is_still_refused(minimal: SiteDir, 
     minimal.write(TARGET, FRONT + body + "\n")
     run = minimal.run("check")
     assert run.code == 1 and "raw HTML" in run.errors[0]
+
+
+@pytest.mark.parametrize(("body", "line", "message"), [
+    ("Teksti *a*{:\tonclick=\"alert(1)\"}.", 8,
+     "attribute 'onclick' is not allowed; only lang is, e.g. *Green Deal*{: lang=en }"),
+    ("- kohta\n\n    [x](javascript:alert(1))", 10,
+     "link 'javascript:alert(1)': the scheme 'javascript:' is not allowed; use http:, https:, mailto:, tel:"),
+    ("```\n<b>lihava</b>", 9, "raw HTML ('<b…') is not allowed; write Markdown (to show a '<', write '\\<')"),
+    ("~~~\n![i](data:image/png;base64,xx)", 9,
+     "image 'data:image/png;base64,xx': the scheme 'data:' is not allowed; use http:, https:, mailto:, tel:"),
+])
+def test_validation_checks_what_the_renderer_makes(minimal: SiteDir, body: str, line: int, message: str) -> None:
+    minimal.write(TARGET, FRONT + "Tilat ovat kunnossa.\n\n" + body + "\n")
+    for command in ("check", "build"):
+        run = minimal.run(command)
+        assert run.code == 1, command
+        assert f"{TARGET}:{line}: error: {message}" in run.errors, run.errors
+
+
+def test_a_lang_attribute_list_followed_by_a_brace_is_fine(minimal: SiteDir) -> None:
+    minimal.write(TARGET, FRONT + "*Green Deal*{: lang=en } onclick=x} on sana.\n")
+    assert minimal.run("build").code == 0
+    page = minimal.page("fi/2021/2.2/index.html")
+    assert '<em lang="en">Green Deal</em>' in page and "onclick=x" in page and "onclick=\"" not in page
+
+
+def test_check_and_build_agree_on_what_the_renderer_cannot_render(minimal: SiteDir,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(validate, "MAX_NESTING", 10_000)
+    minimal.write(TARGET, FRONT + "Tilat ovat kunnossa.\n\n" + "- " * 1000 + "x\n")
+    assert minimal.run("check").errors == [f"{TARGET}:8: error: {markup.TOO_COMPLEX}"]
+
+
+def test_the_render_stage_reuses_the_html_validation_made(minimal: SiteDir, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert validate.rendered_key(_response("x"))[0] == "html"
+    from sitegen import render
+    assert validate.rendered_key(_response("x")) == render._html_key(("", "2021"))
+    minimal.write(TARGET, FRONT + "Uusi *teksti*.\n")
+    assert minimal.run("check").code == 0
+
+    def no_markdown(*args: object) -> None:
+        raise AssertionError("rendered again")
+
+    monkeypatch.setattr(markup, "try_html", no_markdown)
+    monkeypatch.setattr(markup, "to_html", no_markdown)
+    assert minimal.run("build").code == 0
+    assert "Uusi <em>teksti</em>." in minimal.page("fi/2021/2.2/index.html")
