@@ -483,22 +483,22 @@ def extra_files(site: Site, templates: Path, strings: Mapping[str, Mapping[str, 
 def static_files(templates: Path) -> list[tuple[str, Path]]:
     """(output path, source file) for everything under templates/static/, in a stable order.
 
-    A symbolic link must stay inside the templates folder (as one in content/ must stay
-    in content/): one that leads elsewhere is refused, never published (TemplateProblem).
+    A symbolic link anywhere in the templates folder must stay inside it (as one in content/
+    must stay in content/): one that leads elsewhere (a static file, or a template Jinja would
+    include) is refused, never published (TemplateProblem).
     """
-    base = templates / STATIC_DIR
-    if not base.is_dir():
-        return []
-    inside, problems, found = os.path.realpath(templates) + os.sep, [], []
-    for p in sorted(base.rglob("*")):
+    inside, problems = os.path.realpath(templates) + os.sep, []
+    for p in sorted(templates.rglob("*")):
         if p.is_symlink() and not os.path.realpath(p).startswith(inside):
             problems.append(Problem(f"{templates.name}/{p.relative_to(templates).as_posix()}", None,
                 f"a symbolic link that leads outside {templates.name}/ is not allowed; copy the file in instead"))
-        elif p.is_file() and not p.name.startswith("."):
-            found.append((f"{STATIC_DIR}/{p.relative_to(base).as_posix()}", p))
     if problems:
         raise TemplateProblem(problems)
-    return found
+    base = templates / STATIC_DIR
+    if not base.is_dir():
+        return []
+    return [(f"{STATIC_DIR}/{p.relative_to(base).as_posix()}", p)
+            for p in sorted(base.rglob("*")) if p.is_file() and not p.name.startswith(".")]
 
 
 PREVIEW_STATUS = "_preview/status.json"

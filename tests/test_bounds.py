@@ -191,6 +191,9 @@ def test_a_link_out_of_templates_static_is_refused_not_published(minimal: SiteDi
     assert run.code == 1
     assert run.errors == ["templates/static/passwd: error: a symbolic link that leads outside templates/ is not "
                           "allowed; copy the file in instead"]
+    (static.parent / "partial.html").symlink_to(secret)  # a template Jinja could include: the same rule
+    assert minimal.run("build").errors[0].startswith("templates/partial.html: error: a symbolic link that leads")
+    (static.parent / "partial.html").unlink()
     assert not any(b"root:x:0:0" in p.read_bytes() for p in (minimal.root / ".builds").rglob("*") if p.is_file())
     (static / "passwd").unlink()
     assert minimal.run("build").code == 0
