@@ -12,6 +12,7 @@ dataclasses of plain fields with a VERSION, which is part of their key.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import marshal
 import os
@@ -226,11 +227,17 @@ class Cache:
         self.unsaved |= self._merge()
         if self.path is not None:
             for shard in sorted(self.unsaved):
-                self.path.mkdir(parents=True, exist_ok=True)
                 target = self._shard_file(shard)
                 tmp = target.with_suffix(f".tmp{os.getpid()}")
-                tmp.write_bytes(marshal.dumps({"format": FORMAT, "code": CODE_DIGEST, "entries": self._old[shard]}))
-                os.replace(tmp, target)
+                try:
+                    self.path.mkdir(parents=True, exist_ok=True)
+                    tmp.write_bytes(marshal.dumps({"format": FORMAT, "code": CODE_DIGEST,
+                                                   "entries": self._old[shard]}))
+                    os.replace(tmp, target)
+                except OSError:  # a full disk, say: the store is only a speed-up, the next build redoes it
+                    with contextlib.suppress(OSError):
+                        tmp.unlink(missing_ok=True)
+                    break
         self.unsaved = set()
 
     def _merge(self) -> set[int]:

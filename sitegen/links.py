@@ -14,6 +14,10 @@ import re
 ALLOWED_SCHEMES = ("http", "https", "mailto", "tel")
 """The URL schemes a body may use (the sanitiser keeps only these too)."""
 
+HTTPS_URL_PATTERN = r"^https://[^\s/?#@]+(/[^\s]*)?$"
+"""Every address in a data file (schema.yaml's $defs.https_url and the *_url keys of strings.yaml)."""
+HTTPS_URL = re.compile(HTTPS_URL_PATTERN)
+
 RESPONSE_NAME = re.compile(r"^(?P<section>[^-]+)-(?P<unit>.+)\.(?P<lang>[^.]+)\.md$")
 """A response file's name: <section>-<unit>.<language>.md."""
 

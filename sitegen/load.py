@@ -7,6 +7,7 @@ nothing raises for content.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import re
@@ -413,24 +414,50 @@ def read_text(path: Path, root: Path, problems: list[Problem]) -> str | None:
 
 
 def read_bytes(path: Path, shown: str, problems: list[Problem]) -> bytes | None:
-    """A file's bytes, or a problem when it is too large or unreadable."""
+    """A file's bytes, or a problem when it is not a regular file, too large or unreadable.
+
+    Opened without blocking and checked before any read: a named pipe (or a device)
+    in place of a file would otherwise make the build wait for ever (or read without end).
+    """
     try:
-        with open(path, "rb") as handle:
-            # Sized by the file, not by the limit: read(limit + 1) would allocate a
-            # megabyte for each small file, which is most of the cost of reading it.
-            st = os.fstat(handle.fileno())
-            regular = stat.S_ISREG(st.st_mode)
-            small = regular and st.st_size <= MAX_FILE_BYTES
-            raw = handle.read() if small else handle.read(MAX_FILE_BYTES + 1)
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+                     | getattr(os, "O_BINARY", 0))
     except OSError as exc:
         problems.append(Problem(shown, None, f"cannot read the file: {exc.strerror}"))
         return None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            problems.append(Problem(shown, None, f"this is {_kind(st.st_mode)}, not an ordinary file: "
+                                    "replace it with the file itself"))
+            return None
+        with open(fd, "rb") as handle:
+            fd = -1  # the handle closes it
+            # Sized by the file, not by the limit: read(limit + 1) would allocate a
+            # megabyte for each small file, which is most of the cost of reading it.
+            raw = handle.read() if st.st_size <= MAX_FILE_BYTES else handle.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        problems.append(Problem(shown, None, f"cannot read the file: {exc.strerror}"))
+        return None
+    finally:
+        if fd >= 0:
+            os.close(fd)
     if len(raw) > MAX_FILE_BYTES:
-        size = max(st.st_size, len(raw)) if regular else len(raw)
         problems.append(Problem(shown, None,
-            f"the file is {size:,} bytes; the limit is {MAX_FILE_BYTES:,} bytes"))
+            f"the file is {max(st.st_size, len(raw)):,} bytes; the limit is {MAX_FILE_BYTES:,} bytes"))
         return None
     return raw
+
+
+def _kind(mode: int) -> str:
+    """What a file that is not an ordinary file is, for messages."""
+    if stat.S_ISFIFO(mode):
+        return "a named pipe (FIFO)"
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "not a regular file"
 
 
 def decode(raw: bytes, shown: str, problems: list[Problem]) -> str | None:
@@ -639,6 +666,14 @@ def _inside(entry: os.DirEntry[str], base: Path, root: Path, problems: list[Prob
     """Symbolic links may point within content/ only."""
     if not entry.is_symlink():
         return True
+    try:
+        os.stat(entry.path)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            problems.append(Problem(rel(Path(entry.path), root), None,
+                "a symbolic link that leads round in a loop (to itself, or through other links back to it); "
+                "remove it or point it at the file"))
+            return False
     target = Path(os.path.realpath(entry.path))
     if target == base.resolve() or base.resolve() in target.parents:
         return True

@@ -8,7 +8,9 @@ site/ even if a check in validate were bypassed.
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as etree
+from html.parser import HTMLParser
 
 import markdown
 import nh3
@@ -21,7 +23,7 @@ from markdown.treeprocessors import InlineProcessor, Treeprocessor
 
 from . import links
 
-RENDERER_VERSION = f"markdown-{markdown.__version__}/nh3-{nh3.__version__ if hasattr(nh3, '__version__') else '0'}/1"
+RENDERER_VERSION = f"markdown-{markdown.__version__}/nh3-{nh3.__version__ if hasattr(nh3, '__version__') else '0'}/2"
 """Part of the cache key of rendered HTML: change it when the output of this module changes."""
 
 ALLOWED_TAGS = {
@@ -146,10 +148,12 @@ def make_converter() -> markdown.Markdown:
     """One configured Python-Markdown instance (reuse it: building one costs more than a page)."""
     # Extension objects, not names: a name makes Python-Markdown scan every installed
     # package's entry points, which costs more than rendering fifty responses.
-    return markdown.Markdown(
+    md = markdown.Markdown(
         extensions=[AttrListExtension(), SaneListExtension(), TableExtension(), _Extension()],
         output_format="html",
     )
+    md.ESCAPED_CHARS.append("<")  # '\\<' shows a '<' (as validate's raw-HTML message says), not a tag
+    return md
 
 
 _converter: markdown.Markdown | None = None
@@ -157,6 +161,11 @@ _converter: markdown.Markdown | None = None
 
 def to_html(text: str, year: str) -> str:
     """Render one response body (Markdown) to sanitised HTML, with its response links resolved."""
+    return sanitize(raw_html(text, year))
+
+
+def raw_html(text: str, year: str) -> str:
+    """What Python-Markdown makes of a body, before the sanitiser (validate checks this)."""
     global _converter
     if _converter is None:
         _converter = make_converter()
@@ -165,8 +174,97 @@ def to_html(text: str, year: str) -> str:
     links = md.treeprocessors["response_links"]
     assert isinstance(links, _ResponseLinks)
     links.year = year
-    html = md.convert(text)
-    return sanitize(html)
+    return md.convert(text)
+
+
+_ALIGN = re.compile(r"text-align: (left|right|center);")
+
+
+class _Findings(HTMLParser):
+    """Everything in rendered HTML that the sanitiser would have to remove: (what to look for in the
+    Markdown, the problem)."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.found: list[tuple[str, str]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag not in ALLOWED_TAGS:
+            self.found.append((f"<{tag}", f"raw HTML ('<{tag}…') is not allowed; write Markdown "
+                               "(to show a '<', write '\\<')"))
+            return
+        for name, value in attrs:
+            self._attribute(tag, name, value or "")
+
+    def _attribute(self, tag: str, name: str, value: str) -> None:
+        if name == "style" and tag in ("th", "td") and _ALIGN.fullmatch(value):
+            return  # a table column's alignment (the sanitiser drops it; the page's CSS aligns)
+        if name not in ALLOWED_ATTRIBUTES["*"] and name not in ALLOWED_ATTRIBUTES.get(tag, set()):
+            self.found.append((name, f"attribute '{name[:40]}' is not allowed; only lang is, "
+                               "e.g. *Green Deal*{: lang=en }"))
+        elif name in ("href", "src"):
+            problem = url_problem(value, is_image=name == "src")
+            if problem:
+                self.found.append((value, problem))
+
+    def handle_comment(self, data: str) -> None:
+        self.found.append(("<!--", "raw HTML ('<!--…') is not allowed; write Markdown (to show a '<', write '\\<')"))
+
+    def handle_decl(self, decl: str) -> None:
+        self.found.append(("<!", "raw HTML ('<!…') is not allowed; write Markdown (to show a '<', write '\\<')"))
+
+    def handle_pi(self, data: str) -> None:
+        self.found.append(("<?", "raw HTML ('<?…') is not allowed; write Markdown (to show a '<', write '\\<')"))
+
+
+def url_problem(url: str, is_image: bool) -> str | None:
+    """What is wrong with an address in rendered HTML: a scheme the site does not allow, or an image
+    that is not on the web (the rewriting of links to responses leaves '../…/index.html#…')."""
+    scheme = links.scheme(url)
+    short = url if len(url) <= 60 else url[:59] + "…"
+    what = "image" if is_image else "link"
+    if scheme is not None and scheme not in links.ALLOWED_SCHEMES:
+        return (f"{what} '{short}': the scheme '{url.split(':', 1)[0]}:' is not allowed; "
+                f"use {', '.join(s + ':' for s in links.ALLOWED_SCHEMES)}")
+    if is_image and scheme not in ("http", "https"):
+        return f"image '{short}': only full http(s) addresses are allowed"
+    return None
+
+
+def findings(html: str) -> list[tuple[str, str]]:
+    """(what to look for in the Markdown, the problem) for each thing in `html` the site does not allow."""
+    parser = _Findings()
+    parser.feed(html)
+    parser.close()
+    return parser.found
+
+
+TOO_COMPLEX = ("this response is too complex to render: block quotes, lists or emphasis are nested too deeply; "
+               "simplify it: fewer levels of nesting, one list or quote inside another at most a few times")
+"""The message of a body the renderer gave up on (validate refuses what it knows to be too deep)."""
+
+
+def try_html(text: str, year: str) -> str | None:
+    """to_html(), or None when Python-Markdown recursed too deep on this body: never an exception."""
+    raw = try_raw_html(text, year)
+    return None if raw is None else sanitize(raw)
+
+
+def try_raw_html(text: str, year: str) -> str | None:
+    """raw_html(), or None when Python-Markdown recursed too deep on this body: never an exception."""
+    global _converter
+    try:
+        return raw_html(text, year)
+    except RecursionError:
+        _converter = None  # its state is unknown after an aborted run: the next body gets a fresh one
+        return None
+
+
+def deepest_line(text: str) -> int:
+    """The 0-based line of `text` that opens the most quotes and lists: where to look first."""
+    depths = [len(re.findall(r"(?:^|[ \t])(?:>|[-*+]|\d+[.)])(?=[ \t])", line.split("`")[0]))
+              for line in text.split("\n")]
+    return depths.index(max(depths)) if depths else 0
 
 
 def sanitize(html: str) -> str:

@@ -64,6 +64,8 @@ class Text:
     draft: bool
     translation: Translation | None
     """None for the original."""
+    body_line: int = 1
+    """The line of the file on which `markdown` starts (to locate a problem found while rendering)."""
 
 
 @dataclass(frozen=True)
@@ -282,7 +284,7 @@ def build_response(source: ResponseFile, files: Mapping[tuple[str, str, str, str
             continue
         translation = None if code == codes[0] else Translation(
             f.meta.data.get("source_digest"), source.digest, bool(f.meta.data.get("reviewed")))
-        texts[code] = Text(code, f.path, f.body, f.digest, f.draft, translation)
+        texts[code] = Text(code, f.path, f.body, f.digest, f.draft, translation, f.body_line)
     updated = meta.get("updated")
     return Response(int(source.year), meta["section"], unit, int(meta.get("weight", 0)),
                     dt.date.fromisoformat(updated) if updated else None, texts)

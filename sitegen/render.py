@@ -22,12 +22,13 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
-from . import markup, pdf
+from . import links, markup, pdf
 from .cache import CACHE_DIR, CODE_DIGEST, Cache, digest, tree_digest
 from .errors import Problem, errors
 from .load import parse_yaml, read_text
 from .model import Report, Response, Section, Site, Text, Unit
 from .parallel import pmap, pmap_iter
+from .safepath import SLUG
 from .write import Done, Page, Pages, Sink, version_of
 
 STRINGS_FILE = "strings.yaml"
@@ -86,6 +87,13 @@ def load_strings(templates: Path, root: Path, languages: Iterable[str]) -> dict[
             if not isinstance(values, dict) or not isinstance(values.get(lang), str):
                 problems.append(Problem(doc.path, doc.line_of((key,)),
                     f"{key}: the '{lang}' text is missing", field=key))
+            elif key.endswith("_slug") and not SLUG.match(values[lang]):
+                problems.append(Problem(doc.path, doc.line_of((key, lang)), f"{key}.{lang}: {values[lang]!r} "
+                    "is not a slug: it names a folder of the site, so only a-z, 0-9 and single hyphens, "
+                    "e.g. haku", field=f"{key}.{lang}"))
+            elif key.endswith("_url") and not links.HTTPS_URL.match(values[lang]):
+                problems.append(Problem(doc.path, doc.line_of((key, lang)), f"{key}.{lang}: {values[lang]!r} "
+                    "is not valid; expected an https:// address, e.g. https://www.espoo.fi/fi", field=f"{key}.{lang}"))
     if problems:
         raise TemplateProblem(problems)
     return strings
@@ -437,9 +445,17 @@ def render_markdown(texts: Iterable[tuple[Text, int]], cache: Cache) -> dict[tup
         else:
             html[key] = hit
     for key, result in zip(misses, pmap(_markdown_job, [(wanted[k], k[1]) for k in misses]), strict=True):
-        cache.put(_html_key(key), result)
-        html[key] = result
+        if result is not None:  # None: too complex to render (too_complex() says where)
+            cache.put(_html_key(key), result)
+            html[key] = result
     return html
+
+
+def too_complex(texts: Iterable[tuple[Text, int]], html: Mapping[tuple[str, str], str]) -> list[Problem]:
+    """A located error for each body render_markdown could not render, once per file."""
+    failed = {text.source: text for text, year in texts if (text.digest, str(year)) not in html}
+    return [Problem(path, text.body_line + markup.deepest_line(text.markdown), markup.TOO_COMPLEX)
+            for path, text in sorted(failed.items())]
 
 
 def _html_key(key: tuple[str, str]) -> tuple[str, ...]:
@@ -447,8 +463,8 @@ def _html_key(key: tuple[str, str]) -> tuple[str, ...]:
     return ("html", *key, markup.RENDERER_VERSION)
 
 
-def _markdown_job(job: tuple[str, str]) -> str:
-    return markup.to_html(*job)
+def _markdown_job(job: tuple[str, str]) -> str | None:
+    return markup.try_html(*job)
 
 
 def extra_files(site: Site, templates: Path, strings: Mapping[str, Mapping[str, str]]) -> list[Page]:
@@ -461,7 +477,19 @@ def extra_files(site: Site, templates: Path, strings: Mapping[str, Mapping[str, 
 
 
 def static_files(templates: Path) -> list[tuple[str, Path]]:
-    """(output path, source file) for everything under templates/static/, in a stable order."""
+    """(output path, source file) for everything under templates/static/, in a stable order.
+
+    A symbolic link anywhere in the templates folder must stay inside it (as one in content/
+    must stay in content/): one that leads elsewhere (a static file, or a template Jinja would
+    include) is refused, never published (TemplateProblem).
+    """
+    inside, problems = os.path.realpath(templates) + os.sep, []
+    for p in sorted(templates.rglob("*")):
+        if p.is_symlink() and not os.path.realpath(p).startswith(inside):
+            problems.append(Problem(f"{templates.name}/{p.relative_to(templates).as_posix()}", None,
+                f"a symbolic link that leads outside {templates.name}/ is not allowed; copy the file in instead"))
+    if problems:
+        raise TemplateProblem(problems)
     base = templates / STATIC_DIR
     if not base.is_dir():
         return []
@@ -539,6 +567,9 @@ def render(site: Site, templates: Path, root: Path, cache: Cache,
              | pdf.versions(prints, made.sizes))
     todo = sorted((job for job in jobs if not have(job.info.path, job.key)), key=lambda job: -len(job.texts))
     renderer.html.update(render_markdown((t for job in todo for t in job.texts), cache))
+    failed = too_complex((t for job in todo for t in job.texts), renderer.html)
+    if failed:
+        return Output(files, problems=failed)
     first = _compile(renderer, {job.template for job in todo}) or (_render_one(renderer, todo[0]) if todo else None)
     if isinstance(first, Problem):
         return Output(files, problems=[first])

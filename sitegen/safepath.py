@@ -1,9 +1,16 @@
-"""The one check every path the importer writes goes through: it must stay inside content/."""
+"""The one check every path the importer writes goes through: it must stay inside content/;
+and the one pattern of every name from the data that becomes part of an output path."""
 
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
+
+SLUG_PATTERN = "^[a-z0-9]+(-[a-z0-9]+)*$"
+"""A slug (a unit's, search_slug, statement_slug): lower-case letters, digits and single hyphens.
+schema.yaml's $defs.slug says the same (a test keeps them equal)."""
+SLUG = re.compile(SLUG_PATTERN)
 
 
 def inside(base: Path, relative: str) -> Path | None:

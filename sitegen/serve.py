@@ -65,6 +65,8 @@ class Preview:
         self.project = project
         self.base_url = base_url
         self.out = out
+        self.hosts: set[str] = set(LOCAL_HOSTS)
+        """The host names the preview answers to (a DNS-rebinding page's own name is not one of them)."""
         self.session = pipeline.Session.open(project, warm=True)
         self.lock = threading.Lock()
         self.problems: list[Problem] = []
@@ -98,6 +100,10 @@ class Preview:
     def app(self, environ: dict[str, Any], start_response: StartResponse) -> list[bytes]:
         """The WSGI application livereload serves: the files of the current preview tree."""
         path = environ.get("PATH_INFO", "/")
+        if host_name(environ.get("HTTP_HOST") or environ.get("SERVER_NAME", "")) not in self.hosts:
+            names = ", ".join(sorted(self.hosts))
+            return _respond(start_response, "403 Forbidden", f"The preview answers only at {names}.".encode(),
+                            "text/plain")
         if path == "/" + PREVIEW_STATUS:
             return _respond(start_response, "200 OK", self.status(), "application/json")
         tree = Path(os.path.realpath(self.project.preview))
@@ -154,12 +160,49 @@ def _file(tree: Path, url_path: str) -> Path | None:
     relative = unquote(url_path).lstrip("/")
     if "\0" in relative:
         return None
-    target = Path(os.path.realpath(tree / relative))
-    if target != tree and tree not in target.parents:
+    try:
+        target = Path(os.path.realpath(tree / relative))
+        if target != tree and tree not in target.parents:
+            return None
+        if target.is_dir():
+            target = target / "index.html"
+        return target if target.is_file() else None
+    except (OSError, ValueError):  # a name too long, say: no such file
         return None
-    if target.is_dir():
-        target = target / "index.html"
-    return target if target.is_file() else None
+
+
+LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "[::1]"})
+"""The names the preview always answers to; `serve --host` adds its own."""
+
+
+def host_name(netloc: str) -> str:
+    """The host of a Host header or an origin's netloc, lower-cased, without the port:
+    '127.0.0.1:8000' → '127.0.0.1', '[::1]:8000' and '::1' → '[::1]'."""
+    netloc = netloc.strip().lower()
+    if netloc.startswith("["):
+        return netloc[: netloc.find("]") + 1]
+    if netloc.count(":") > 1:  # a bare IPv6 address
+        return f"[{netloc}]"
+    return netloc.split(":", 1)[0]
+
+
+def guard_websocket(hosts: set[str]) -> None:
+    """livereload's websocket accepts a page from any origin, at any host name: accept only pages the
+    preview itself served, at one of `hosts` (else a DNS-rebinding page could listen in)."""
+    from urllib.parse import urlsplit
+
+    from livereload.handlers import LiveReloadHandler
+    from tornado.web import HTTPError
+
+    def prepare(handler: Any) -> None:  # before the handshake: a rebinding page is same-origin to tornado
+        if host_name(handler.request.host) not in hosts:
+            raise HTTPError(403)
+
+    def check_origin(handler: Any, origin: str) -> bool:  # a page of another origin
+        return host_name(urlsplit(origin).netloc) in hosts and host_name(handler.request.host) in hosts
+
+    LiveReloadHandler.prepare = prepare
+    LiveReloadHandler.check_origin = check_origin
 
 
 def _respond(start_response: StartResponse, status: str, body: bytes, content_type: str) -> list[bytes]:
@@ -237,6 +280,8 @@ def serve(project: pipeline.Project, host: str = "127.0.0.1", port: int = 8000,
     preview.rebuild()
     server = Server(app=preview.app, watcher=InotifyWatcher(watched(project), preview.rebuild, say))
     say(f"Serving the preview (drafts included) on http://{host}:{port}/ - press Ctrl+C to stop.")
+    preview.hosts.add(host_name(host))
+    guard_websocket(preview.hosts)
     signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops the server as Ctrl+C does, saving the store
     try:
         server.serve(host=host, port=port, restart_delay=0, debug=False)

@@ -133,10 +133,19 @@ def file_checks(responses: Sequence[ResponseFile], schema: Mapping[str, Any], ru
         else:
             out[r.path] = hit
     results = pmap(partial(_check_one, schema=schema, terms=terms), misses)
-    for r, result in zip(misses, results, strict=True):
-        cache.put(check_key(r.path, r.file_digest, rules_key), (to_plain(result[0]), result[1]))
-        out[r.path] = result
+    for r, (problems, found, html) in zip(misses, results, strict=True):
+        cache.put(check_key(r.path, r.file_digest, rules_key), (to_plain(problems), found))
+        if html is not None:  # the render stage takes the body's HTML from here
+            cache.put(rendered_key(r), html)
+        out[r.path] = problems, found
     return out
+
+
+def rendered_key(r: ResponseFile) -> tuple[str, ...]:
+    """The store's key of a body's sanitised HTML: render._html_key's (a test keeps them equal)."""
+    from .markup import RENDERER_VERSION
+
+    return ("html", r.digest, r.year, RENDERER_VERSION)
 
 
 def _thaw_checks(stored: tuple[list[tuple[Any, ...]], list[Link]]) -> tuple[list[Problem], list[Link]]:
@@ -144,9 +153,39 @@ def _thaw_checks(stored: tuple[list[tuple[Any, ...]], list[Link]]) -> tuple[list
 
 
 def _check_one(r: ResponseFile, schema: Mapping[str, Any], terms: tuple[terminology.Term, ...]
-               ) -> tuple[list[Problem], list[Link]]:
+               ) -> tuple[list[Problem], list[Link], str | None]:
     problems, links = check_file(r, schema)
-    return problems + terminology.check_terms(r, terms), links
+    html = None
+    if not any(p.severity == "error" for p in problems):
+        rendered, html = check_rendered(r)
+        problems += rendered
+    return problems + terminology.check_terms(r, terms), links, html
+
+
+def check_rendered(r: ResponseFile) -> tuple[list[Problem], str | None]:
+    """Render the body as the render stage will, and check what Python-Markdown made of it (tags,
+    attributes, addresses): whatever the line-by-line checks above misread, this sees. Returns the
+    problems and, when there are none, the sanitised HTML for the render stage to reuse."""
+    from . import markup  # Python-Markdown loads only when a body is checked
+
+    raw = markup.try_raw_html(r.body, r.year)
+    if raw is None:
+        return [Problem(r.path, r.body_line + markup.deepest_line(r.body), markup.TOO_COMPLEX)], None
+    problems, seen = [], set()
+    for token, message in markup.findings(raw):
+        if message not in seen:
+            seen.add(message)
+            problems.append(Problem(r.path, _line_of(r, token), message))
+    return problems, None if problems else markup.sanitize(raw)
+
+
+def _line_of(r: ResponseFile, token: str) -> int:
+    """The first line of the body that holds `token` (case aside), else the body's first line."""
+    lowered = token.lower()
+    for offset, line in enumerate(r.body.split("\n")):
+        if lowered in line.lower():
+            return r.body_line + offset
+    return r.body_line
 
 
 def check_file(r: ResponseFile, schema: Mapping[str, Any]) -> tuple[list[Problem], list[Link]]:
@@ -539,6 +578,10 @@ def _check_place(r: ResponseFile, loaded: Loaded, units: Mapping[str, Any], sect
         problems.append(Problem(r.path, r.meta.line_of(("unit",)),
             f"unit '{unit}' is unknown{suggest(unit, units) or '; see content/units.yaml'}", field="unit"))
     known = sections.get(r.year)
+    # The name the front matter gives the file, from its parts that are valid (the file name's otherwise).
+    unit_known = not units or unit in units
+    renamed = (f"{section if known is None or section in known else r.name_section}-"
+               f"{unit if unit_known else r.name_unit}.{r.lang}.md")
     if known is None and r.year not in loaded.reports:
         problems.append(Problem(r.path, None,
             f"the folder has no report.yaml: content/{r.year}/report.yaml lists the sections", field="section"))
@@ -549,11 +592,11 @@ def _check_place(r: ResponseFile, loaded: Loaded, units: Mapping[str, Any], sect
     elif section != r.name_section:
         problems.append(Problem(r.path, r.meta.line_of(("section",)),
             f"section '{section}' does not agree with the file name; rename the file to "
-            f"'{section}-{r.name_unit}.{r.lang}.md' or correct the section", field="section"))
-    if (not units or unit in units) and unit != r.name_unit:
+            f"'{renamed}' or correct the section", field="section"))
+    if unit_known and unit != r.name_unit:
         problems.append(Problem(r.path, r.meta.line_of(("unit",)),
             f"unit '{unit}' does not agree with the file name; rename the file to "
-            f"'{r.name_section}-{unit}.{r.lang}.md' or correct the unit", field="unit"))
+            f"'{renamed}' or correct the unit", field="unit"))
     key = (r.year, section, unit, r.lang)
     if key in by_key:
         problems.append(Problem(r.path, r.meta.line_of(("section",)),
@@ -660,12 +703,34 @@ def language_name(code: str) -> str:
 
 # -- bodies -------------------------------------------------------------------
 
+# What drives Python-Markdown's inline work: each of these characters starts a pattern that is
+# tried again after every match, so a paragraph full of them costs time quadratic in their number
+# (961 KB of '\\*' took 506 s). More than these in one paragraph, or in one body, are refused
+# before rendering (check_bounds); bench/run.py's worst_cases_table times what is just accepted.
+MAX_ESCAPES = 200
+"""'\\' in one paragraph."""
+MAX_ENTITIES = 200
+"""'&' in one paragraph."""
+MAX_EMPHASIS = 400
+"""'*' and '_' together in one paragraph."""
+MAX_CODE_MARKS = 200
+"""'`' in one paragraph."""
 MAX_BRACKETS = 200
-"""More '[' than this in one paragraph are refused (see check_body)."""
+"""'[' in one paragraph."""
+MAX_ANGLES = 200
+"""'<' in one paragraph."""
+MAX_MARKUP = 10_000
+"""All of the characters above together, in one body."""
+MAX_LINES = 5_000
+"""Lines in one body: block elements (rows, headings, rules, line breaks) cost per line, some
+quadratically per paragraph (5 000 rules in one paragraph take 0.7 s; 250 000 took minutes)."""
 _LIST_ITEM = re.compile(r"\s*([-*+]|\d+\.)\s")
 MAX_NESTING = 8
 """Deeper block quotes or lists than this are refused: Python-Markdown recurses per level."""
 
+ESCAPED_CHARS = "\\`*_{}[]()>#+-.!|<"
+"""What a backslash makes literal: markup.make_converter's ESCAPED_CHARS (a test keeps them equal)."""
+_ESCAPE = re.compile("\\\\[" + re.escape(ESCAPED_CHARS) + "]")
 _CODE_SPAN = re.compile(r"(`+)(?:(?!\1).)*?\1")
 _RAW_HTML = re.compile(r"<(?:[A-Za-z][A-Za-z0-9-]*(?=[\s/>])|/[A-Za-z]|!--|![A-Za-z\[]|\?)")
 _AUTOLINK = re.compile(r"<([A-Za-z][A-Za-z0-9+.-]{1,31}:[^<>\s]*)>")
@@ -685,6 +750,9 @@ def check_body(r: ResponseFile) -> tuple[list[Problem], list[Link]]:
     found_links: list[Link] = []
     if not r.body.strip():
         return [Problem(r.path, r.body_line, "the response has no text after the front matter")], found_links
+    too_much = check_bounds(r)
+    if too_much:
+        return too_much, found_links
     fenced = in_list = False
     block: list[tuple[int, str]] = []
 
@@ -708,7 +776,7 @@ def check_body(r: ResponseFile) -> tuple[list[Problem], list[Link]]:
         if fenced or (raw_line.startswith("    ") and not in_list):
             flush()
             continue  # code: shown as written, never interpreted
-        if stripped[0] in ">-*+0123456789" or raw_line[0] == " ":
+        if stripped[0] in ">-*+0123456789" or raw_line[0] in " \t":
             depth = _nesting(raw_line)
             if depth > MAX_NESTING:
                 problems.append(Problem(r.path, line_no,
@@ -718,6 +786,48 @@ def check_body(r: ResponseFile) -> tuple[list[Problem], list[Link]]:
         block.append((line_no, _BLOCK_PREFIX.sub("", raw_line)))
     flush()
     return problems, found_links
+
+
+_DRIVERS: tuple[tuple[str, int, str], ...] = (
+    ("\\", MAX_ESCAPES, "'\\' escapes; split it into shorter paragraphs"),
+    ("&", MAX_ENTITIES, "'&' characters; split it into shorter paragraphs"),
+    ("*_", MAX_EMPHASIS, "'*' and '_' characters; split it, or use less bold and italics"),
+    ("`", MAX_CODE_MARKS, "'`' characters; split it, or use fewer code spans"),
+    ("[", MAX_BRACKETS, "'[' characters; split it or write '\\[' for a literal bracket"),
+    ("<", MAX_ANGLES, "'<' characters; split it into shorter paragraphs"),
+)
+_PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
+
+
+def check_bounds(r: ResponseFile) -> list[Problem]:
+    """Refuse a body with more of the characters that drive the renderer's work than it can take fast.
+
+    Counted in the raw text, code and all, per blank-line-separated chunk (no paragraph
+    of Python-Markdown's spans a blank line, so this never undercounts one) and in the
+    whole body; the limits are the MAX_* constants above.
+    """
+    lines = r.body.rstrip("\n").count("\n") + 1
+    if lines > MAX_LINES:
+        return [Problem(r.path, r.body_line, f"the response has {lines:,} lines; at most {MAX_LINES:,} are allowed: "
+                        "shorten it, or join lines that belong to one paragraph")]
+    total = sum(r.body.count(c) for chars, _, _ in _DRIVERS for c in chars)
+    if total > MAX_MARKUP:
+        return [Problem(r.path, r.body_line, f"the response has {total:,} characters of Markdown formatting "
+                        f"(\\ & * _ ` [ <); at most {MAX_MARKUP:,} are allowed: split it or simplify its formatting")]
+    problems: list[Problem] = []
+    line = r.body_line
+    start = 0
+    for m in [*_PARAGRAPH_BREAK.finditer(r.body), None]:
+        end = m.start() if m is not None else len(r.body)
+        chunk = r.body[start:end]
+        first = line + len(chunk) - len(chunk.lstrip("\n"))
+        for chars, limit, what in _DRIVERS:
+            if sum(chunk.count(c) for c in chars) > limit:
+                problems.append(Problem(r.path, first, f"the paragraph has more than {limit} {what}"))
+        if m is not None:
+            line += r.body.count("\n", start, m.end())
+            start = m.end()
+    return problems
 
 
 _BLOCK_PREFIX = re.compile(r"^[ \t]*(?:>[ \t]?)*[ \t]*")
@@ -734,13 +844,6 @@ def _check_block(r: ResponseFile, block: list[tuple[int, str]], problems: list[P
     def line_at(position: int) -> int:
         return block[bisect.bisect_right(starts, position) - 1][0]
 
-    # Python-Markdown's link parsing is quadratic in unclosed '[' within a
-    # paragraph (20 000 take minutes): refuse such text before rendering.
-    if text.count("[") > MAX_BRACKETS:
-        problems.append(Problem(r.path, block[0][0],
-            f"the paragraph has more than {MAX_BRACKETS} '[' characters; split it or write '\\[' for a "
-            "literal bracket"))
-        return
     if "<" not in text and "[" not in text and "`" not in text and "{" not in text:
         return
     # Code spans are shown as written: blank them out, keeping positions.
@@ -761,6 +864,8 @@ def _raw_html(r: ResponseFile, text: str, line_at: Callable[[int], int]) -> list
     """The first raw HTML tag of a paragraph (an autolink such as <https://…> is not one)."""
     if "<" not in text:
         return []
+    # '\\<' is a literal '<' (what the message below recommends): blank out every escape first.
+    text = _ESCAPE.sub("  ", text) if "\\" in text else text
     without_autolinks = _AUTOLINK.sub(lambda m: " " * len(m.group(0)), text)
     html = _RAW_HTML.search(without_autolinks)
     if html is None:
@@ -804,11 +909,20 @@ def _check_attributes(r: ResponseFile, line_no: int, line: str) -> list[Problem]
     return problems
 
 
+_MARKER = re.compile(r"[ \t]*(?:>|(?:[-*+]|[0-9]{1,9}[.)])(?=[ \t]|$))")
+_RULE = re.compile(r" {0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*$")
+
+
 def _nesting(line: str) -> int:
-    stripped = line.lstrip(" >")
-    quotes = line[: len(line) - len(stripped)].count(">")
-    indent = (len(line) - len(line.lstrip(" "))) // 2
-    return max(quotes, indent // 2 + (1 if _LIST_ITEM.match(line) else 0))
+    """How deep a line nests quotes and lists: every four columns of indentation, and every
+    marker at its start, also several on one line (`- - - x` is three lists, `> 1. > x` three levels)."""
+    if _RULE.match(line):  # `* * *` is a rule, not three lists
+        return 0
+    expanded = line.expandtabs(4)
+    depth, pos = (len(expanded) - len(expanded.lstrip(" "))) // 4, 0
+    while (m := _MARKER.match(line, pos)) is not None and m.end() > pos:
+        depth, pos = depth + 1, m.end()
+    return depth
 
 
 def _check_url(r: ResponseFile, line_no: int, url: str, is_image: bool) -> tuple[Problem | None, str | None]:

@@ -147,6 +147,36 @@ def publish(site: Path, files: Mapping[str, str], pages: Pages,
     among the pages means nothing is published.
     """
     folders = [f"{INDEX_FOLDER}/"] if index is not None else []
+    outside = [Problem(path, None, "refused: this output path would lead outside the site's folder")
+               for path in files if not is_tree_path(path)]
+    if outside:
+        return WriteStats(0, 0, current_tree(site) or site, outside)
+    try:
+        return _publish(site, files, pages, index, folders)
+    except OSError as exc:  # a full disk, no permission, …: the published tree is as it was
+        return WriteStats(0, 0, current_tree(site) or site, [os_problem(exc, site)])
+
+
+_ADVICE = {
+    errno.ENOSPC: "the disk is full: free some space, then build again",
+    errno.EDQUOT: "the disk quota is used up: free some space, then build again",
+    errno.EACCES: "no permission to write here: check who owns the folder, then build again",
+    errno.EPERM: "no permission to write here: check who owns the folder, then build again",
+    errno.EROFS: "the file system is read-only: build on a writable disk",
+}
+
+
+def os_problem(exc: OSError, site: Path) -> Problem:
+    """An error of the operating system while writing, at the path it names, with what to do."""
+    where = str(exc.filename) if exc.filename is not None else str(site)
+    project = str(site.parent).rstrip(os.sep) + os.sep
+    shown = (where[len(project):] if where.startswith(project) else where).replace(os.sep, "/")
+    advice = _ADVICE.get(exc.errno or 0, "fix that, then build again")
+    return Problem(shown, None, f"cannot write the site: {exc.strerror or exc}; {advice}")
+
+
+def _publish(site: Path, files: Mapping[str, str], pages: Pages,
+             index: Callable[[Path], float] | None, folders: list[str]) -> WriteStats:
     with build_lock(site):
         current = current_tree(site)
         if pages.count == 0 and _holds_exactly(current, files, folders):
@@ -182,13 +212,16 @@ def _fill(draft: Draft, files: Mapping[str, str], pages: Pages) -> list[Problem]
     """
     written = 0
     done: set[str] = set()
-    for item in pages.make(lambda page: put(draft, page, files[page.path])):
-        if isinstance(item, Problem):
-            return [item]
-        path, wrote = item
-        draft.files[path] = files[path]
-        done.add(path)
-        written += wrote
+    try:
+        for item in pages.make(lambda page: put(draft, page, files[page.path])):
+            if isinstance(item, Problem):
+                return [item]
+            path, wrote = item
+            draft.files[path] = files[path]
+            done.add(path)
+            written += wrote
+    except OutsideTree as exc:  # raised where the page was put, a worker's included
+        return [Problem(str(exc), None, "refused: this output path leads outside the site's folder")]
     draft.written, draft.kept = written, len(done) - written
     lost = [path for path, version in files.items() if path not in done and not keep(draft, path, version)]
     return [Problem(path, None, "this page left the published site during the build "
@@ -284,9 +317,32 @@ def begin(site: Path, reuse: bool = False) -> Draft:
     return Draft(site, builds, tmp, number, previous, files, previous_files, reused=how)
 
 
+class OutsideTree(ValueError):
+    """A path to write that would lead outside the tree being written: refused, never written."""
+
+
+def is_tree_path(path: str) -> bool:
+    """A relative path of '/'-separated names, none empty, '.' or '..' (a folder may end in '/')."""
+    names = path.removesuffix("/").split("/")
+    return (bool(path) and "\0" not in path and "\\" not in path and not path.startswith("/")
+            and not any(name in ("", ".", "..") for name in names) and not Path(path).drive)
+
+
+def tree_target(tree: Path, path: str) -> Path:
+    """`tree / path`: the one way a file of the site is named on disk; OutsideTree if `path` leaves it."""
+    if not is_tree_path(path):
+        raise OutsideTree(path)
+    return tree / path
+
+
 def _folder(draft: Draft, target: Path) -> None:
     if target.parent not in draft.dirs:
         target.parent.mkdir(parents=True, exist_ok=True)
+        # A folder of the draft that is a symbolic link (put by hand into the tree it was copied
+        # from) would take the file elsewhere: the folder must resolve inside the draft.
+        real, root = os.path.realpath(target.parent), os.path.realpath(draft.tmp)
+        if real != root and not real.startswith(root + os.sep):
+            raise OutsideTree(str(target.relative_to(draft.tmp)))
         draft.dirs.add(target.parent)
 
 
@@ -298,7 +354,7 @@ def put(draft: Draft, page: Page, version: str | None = None) -> bool:
     version or the same bytes is linked, not rewritten.
     """
     version = version or version_of(page.data)
-    target = draft.tmp / page.path
+    target = tree_target(draft.tmp, page.path)
     if _holds(draft, page.path, version, target):
         draft.kept += 1
         return False
@@ -317,10 +373,11 @@ def put(draft: Draft, page: Page, version: str | None = None) -> bool:
 
 def keep(draft: Draft, path: str, version: str) -> bool:
     """Take a file unchanged from the published tree; False if neither tree has that version."""
-    if draft.files.get(path) == version != UNKNOWN and os.path.lexists(f"{draft.tmp}{os.sep}{path}"):
+    if draft.files.get(path) == version != UNKNOWN and is_tree_path(path) \
+            and os.path.lexists(f"{draft.tmp}{os.sep}{path}"):
         draft.kept += 1  # the draft (a spare) has it already: most files of a rebuild
         return True
-    target = draft.tmp / path
+    target = tree_target(draft.tmp, path)
     if draft.previous is None or draft.previous_files.get(path) != version or version == UNKNOWN:
         return False
     _replaceable(draft, target)
@@ -370,6 +427,8 @@ def prune(draft: Draft, paths: Iterable[str]) -> None:
     gone = [path for path in draft.files if path not in wanted]
     for path in gone:
         del draft.files[path]
+        if not is_tree_path(path):  # a damaged manifest's entry: nothing of ours to remove
+            continue
         target = draft.tmp / path
         if path.endswith("/"):
             shutil.rmtree(target, ignore_errors=True)

@@ -65,7 +65,7 @@ def test_an_address_that_is_not_https_is_an_error_at_its_line(minimal: SiteDir) 
     use(minimal, PER_LANGUAGE.replace("https://example.org/utv", "http://example.org/utv"))
     assert problems_in_report(minimal) == [
         (12, "evaluation_report.url.sv: 'http://example.org/utvarderingsberattelsen-2021' is not valid; "
-             "expected an https:// address")]
+             "expected an https:// address, e.g. https://www.espoo.fi/fi")]
 
 
 def test_one_address_that_is_not_https_is_an_error_naming_both_forms(minimal: SiteDir) -> None:

@@ -398,8 +398,9 @@ def test_one_bad_link_is_one_problem(minimal: SiteDir) -> None:
 
 def test_the_sanitiser_alone_keeps_every_trick_out_of_the_site(minimal: SiteDir, reference_site: Path,
                                                                monkeypatch: pytest.MonkeyPatch) -> None:
-    """With check_body accepting everything, the build succeeds and still publishes none of it."""
+    """With check_body and check_rendered accepting everything, the build succeeds and still publishes none of it."""
     monkeypatch.setattr(validate, "check_body", lambda r: ([], []))
+    monkeypatch.setattr(validate, "check_rendered", lambda r: ([], None))
     bodies = "\n\n".join(TRICKS.values())
     minimal.write(TARGET, FRONT + "Tilat ovat kunnossa.\n\n" + bodies + "\n\nLoppu.\n")
     sv = TARGET.replace(".fi.md", ".sv.md")

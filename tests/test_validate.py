@@ -50,7 +50,7 @@ DEFS = {
     "settings": ("content/site.yaml", "base_url: https://example.org/report/",
                  "base_url: https://www.espoo.fi/arviointikertomus/", "base_url: https://example.org/report",
                  (1, "base_url: 'https://example.org/report' is not valid; "
-                     "expected absolute URL the site is published at, ending in a slash")),
+                     "expected an https:// address ending in a slash, e.g. https://www.espoo.fi/arviointikertomus/")),
     "units": ("content/units.yaml", "  - id: konsernihallinto\n",
               "  - id: konsernihallinto\n    kind: person\n", "  - id: konsernihallinto\n    kind: persn\n",
               (3, "units[0].kind: 'persn' is not allowed; expected one of unit, person; did you mean 'person'?")),
@@ -66,6 +66,14 @@ DEFS = {
                            "disproportionate_burden, out_of_scope; did you mean 'out_of_scope'?")),
     "terminology": ("content/terminology.yaml", "avoid: [skolväg]", "avoid: [skolväg, skolvägar]", "avoid: [sk]",
                     (4, "terms[0].avoid[0]: 'sk' is too short")),
+    "https_url": ("content/accessibility.yaml", "fi: https://www.espoo.fi/fi/palaute",
+                  "fi: https://www.espoo.fi/fi/palaute?lomake=saavutettavuus", "fi: javascript:alert(1)",
+                  (57, "feedback.url.fi: 'javascript:alert(1)' is not valid; "
+                       "expected an https:// address, e.g. https://www.espoo.fi/fi")),
+    "localized_https_url": ("content/accessibility.yaml", "fi: https://www.saavutettavuusvaatimukset.fi",
+                            "fi: https://www.saavutettavuusvaatimukset.fi/", "fi: http://www.saavutettavuusvaatimukset.fi",
+                            (68, "authority.url.fi: 'http://www.saavutettavuusvaatimukset.fi' is not valid; "
+                                 "expected an https:// address, e.g. https://www.espoo.fi/fi")),
     "slug": ("content/units.yaml", "slug: {fi: konsernihallinto,", "slug: {fi: konserni-2,",
              "slug: {fi: Konserni_2,",
              (4, "units[0].slug.fi: 'Konserni_2' is not valid; expected a URL path segment "
