@@ -65,7 +65,7 @@ def check_terms(response: ResponseFile, terms: Sequence[Term]) -> list[Problem]:
     ``'skolvägen' — use 'skolstigen' (koulupolku)``. Responses in other languages
     have nothing to check.
     """
-    if response.lang != LANGUAGE:
+    if response.lang != LANGUAGE or not terms:
         return []
     # Most texts hold none of the renderings: a substring test per term (lower-cased, in C) keeps
     # the regular expression, slow over long texts, for the few terms that may be there.
