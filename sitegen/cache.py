@@ -163,9 +163,10 @@ class Cache:
         value = self.objects[key] = make()
         return value
 
-    def memo_from(self, kind: str, sources: tuple[Any, ...], make: Callable[[], T]) -> T:
-        """memo() keyed by the identity of the (memoised) objects a value is made from; the entry
-        holds them, so that no other object can come to have their ids while it lives."""
+    def memo_from(self, kind: Hashable, sources: tuple[Any, ...], make: Callable[[], T]) -> T:
+        """memo() keyed by `kind` (what else the value depends on) and the identity of the
+        (memoised) objects it is made from; the entry holds them, so that no other object can
+        come to have their ids while it lives."""
         key = (kind, *(id(source) for source in sources))
         return self.memo(key, lambda: (sources, make()))[1]
 
@@ -216,6 +217,7 @@ class Cache:
         if shard not in self.dirty and self.old(shard).get(key) != value:
             self.dirty.add(shard)
         self.new[shard][key] = value
+        self.objects.pop(key, None)  # what was made from the old value is stale
 
     def save(self) -> None:
         """Write the shards whose entries changed, each atomically (a killed build leaves the

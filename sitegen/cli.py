@@ -121,7 +121,8 @@ def batch() -> None:
     """A command that runs once and exits does without the cyclic garbage collector: it would walk
     every parsed file and page again and again (at 10 000 responses a clean build is faster without
     it, and its peak memory no higher), and the exit frees everything anyway. Forked workers
-    inherit this. The preview server, which runs for hours, keeps the collector."""
+    inherit this. The preview server, which runs for hours, keeps the collector, and freezes
+    what its warm session keeps after each rebuild (serve.Preview.rebuild)."""
     gc.disable()
 
 

@@ -254,7 +254,7 @@ def read_responses(files: list[tuple[str, str, str, os.stat_result | None]],
     for index, (_path, shown, _year, st) in enumerate(files):
         signature = trusted_signature(st, now)
         if signature is not None:
-            known = cache.get(("stat", shown))
+            known = cache.thawed(("stat", shown), tuple)  # warm: the last build's, without a lookup
             if known is not None and known[0] == signature:
                 results[index] = cache.thawed(("load", shown, known[1]), _thaw_response)
             if results[index] is not None:

@@ -16,6 +16,7 @@ polling.
 from __future__ import annotations
 
 import errno
+import gc
 import html
 import json
 import logging
@@ -87,6 +88,9 @@ class Preview:
                 self.out(format_problems(new))
             self.shown = {str(p) for p in result.problems}
             self.problems = result.problems if result.failed else []
+            # What the warm session keeps lives for the whole preview: frozen, the collector
+            # stops walking it (a full pass over it took 0.2-0.3 s of some rebuilds).
+            gc.freeze()
         what = f"Rebuilt after {names}" if names else "Built"
         count = _count(result.problems)
         if result.failed:

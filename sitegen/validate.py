@@ -7,6 +7,7 @@ the offending key and, for near misses, suggests the nearest valid value.
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import difflib
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -67,7 +68,7 @@ def validate(loaded: Loaded, schema_path: Path, cache: Cache | None = None) -> l
     sections = {year: {s["number"]: i for i, s in enumerate(doc.data["sections"])}
                 for year, doc in loaded.reports.items() if doc.path not in bad}
     problems += check_responses(loaded, languages, known_units(loaded.units, bad), sections, bad,
-                                _remembered_names(cache))
+                                _remembered_names(cache), cache)
     problems += check_links(loaded, {path: found for path, (_, found) in links_found.items()})
     return sort(problems)
 
@@ -546,11 +547,31 @@ def check_report(doc: Document, year: str, languages: tuple[str, ...]) -> list[P
 
 def check_responses(loaded: Loaded, languages: tuple[str, ...], units: Mapping[str, Any],
                     sections: Mapping[str, Mapping[str, int]], bad: set[str],
-                    names: Callable[[str], str] | None = None) -> list[Problem]:
+                    names: Callable[[str], str] | None = None, cache: Cache | None = None) -> list[Problem]:
     """Names agree with front matter; sections and units exist; translations have originals.
 
-    `names` gives a language's English name for messages (default: language_name).
+    `names` gives a language's English name for messages (default: language_name). The
+    rules hold within a year, so each year is checked on its own; in a warm `cache` (the
+    preview), a year whose files are the same objects as in the last build keeps its result.
     """
+    cache = cache or Cache.disabled()
+    by_year: dict[str, list[ResponseFile]] = {}
+    for r in loaded.responses:
+        by_year.setdefault(r.year, []).append(r)
+    problems: list[Problem] = []
+    for year, responses in by_year.items():
+        inputs = ("responses", year, languages, frozenset(p for p in bad if f"/{year}/" in p),
+                  frozenset(p for p in loaded.paths if f"/{year}/" in p))
+        problems += cache.memo_from(inputs, (
+            loaded.reports.get(year), loaded.units, *responses), partial(
+            _check_year, dataclasses.replace(loaded, responses=tuple(responses)), languages, units, sections,
+            bad, names))
+    return problems
+
+
+def _check_year(loaded: Loaded, languages: tuple[str, ...], units: Mapping[str, Any],
+                sections: Mapping[str, Mapping[str, int]], bad: set[str],
+                names: Callable[[str], str] | None = None) -> list[Problem]:
     problems: list[Problem] = []
     if not languages:
         return problems

@@ -325,7 +325,7 @@ def is_tree_path(path: str) -> bool:
     """A relative path of '/'-separated names, none empty, '.' or '..' (a folder may end in '/')."""
     names = path.removesuffix("/").split("/")
     return (bool(path) and "\0" not in path and "\\" not in path and not path.startswith("/")
-            and not any(name in ("", ".", "..") for name in names) and not Path(path).drive)
+            and "" not in names and "." not in names and ".." not in names and not os.path.splitdrive(path)[0])
 
 
 def tree_target(tree: Path, path: str) -> Path:
