@@ -37,7 +37,7 @@ from livereload import Server
 from livereload.watcher import Watcher
 from tornado.ioloop import IOLoop
 
-from . import pipeline
+from . import pipeline, write
 from .errors import Problem, errors, format_problems
 from .load import is_ignored
 from .render import PREVIEW_STATUS
@@ -282,6 +282,7 @@ def serve(project: pipeline.Project, host: str = "127.0.0.1", port: int = 8000,
     quiet_logs()
     preview = Preview(project, base_url or f"http://{host}:{port}/", say)
     preview.rebuild()
+    write.prepare_spare(project.preview)  # here, not in the first edit's rebuild
     server = Server(app=preview.app, watcher=InotifyWatcher(watched(project), preview.rebuild, say))
     say(f"Serving the preview (drafts included) on http://{host}:{port}/ - press Ctrl+C to stop.")
     preview.hosts.add(host_name(host))

@@ -479,6 +479,23 @@ def _discard(tree: Path, trash_name: str) -> None:
     shutil.rmtree(trash, ignore_errors=True)
 
 
+def prepare_spare(site: Path) -> bool:
+    """Make the spare tree now, a hard-linked copy of the published one (the preview does this at
+    start, so that its first rebuild need not); False when there is nothing to copy or no `cp`."""
+    with build_lock(site):
+        builds, tree = builds_dir(site), current_tree(site)
+        files = read_manifest(tree)
+        spare = builds / SPARE
+        if tree is None or files is None or read_manifest(spare) is not None or not shutil.which("cp"):
+            return False
+        shutil.rmtree(spare, ignore_errors=True)
+        if subprocess.run(["cp", "-al", str(tree), str(spare)], capture_output=True).returncode != 0:
+            shutil.rmtree(spare, ignore_errors=True)
+            return False
+        _write_manifest(spare, files)  # last: a spare without its manifest is never trusted
+        return True
+
+
 def abandon_failed(draft: Draft) -> None:
     """The build failed while writing: drop the draft; site/ was never touched."""
     shutil.rmtree(draft.tmp, ignore_errors=True)

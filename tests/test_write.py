@@ -381,3 +381,18 @@ def test_a_build_killed_after_its_swap_is_corrected_by_the_next_even_when_conten
     shutil.copytree(minimal.root / "content", clean / "content")
     assert cli.main(["build", "--root", str(clean)]) == 0
     assert contents(minimal.root / "site") == contents(clean / "site")
+
+
+def test_a_spare_prepared_ahead_is_what_the_next_build_starts_from(tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """The preview prepares the spare at start, so that its first rebuild only updates it."""
+    site = tmp_path / "site"
+    v = {"index.html": ("k1", "home"), "a/index.html": ("a1", "a")}
+    build_with(site, v)
+    assert write.prepare_spare(site)
+    spare = write.builds_dir(site) / write.SPARE
+    assert write.read_manifest(spare) == write.read_manifest(site.resolve()) and contents(spare) == contents(site)
+    assert not write.prepare_spare(site)  # one is there already
+    draft = build_with(site, {**v, "a/index.html": ("a2", "a two")})
+    assert draft.reused == "spare"
+    assert contents(site) == {"index.html": b"home", "a/index.html": b"a two"}
