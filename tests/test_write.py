@@ -383,8 +383,7 @@ def test_a_build_killed_after_its_swap_is_corrected_by_the_next_even_when_conten
     assert contents(minimal.root / "site") == contents(clean / "site")
 
 
-def test_a_spare_prepared_ahead_is_what_the_next_build_starts_from(tmp_path: Path,
-                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_spare_prepared_ahead_is_what_the_next_build_starts_from(tmp_path: Path) -> None:
     """The preview prepares the spare at start, so that its first rebuild only updates it."""
     site = tmp_path / "site"
     v = {"index.html": ("k1", "home"), "a/index.html": ("a1", "a")}
