@@ -118,12 +118,21 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def batch() -> None:
-    """A command that runs once and exits does without the cyclic garbage collector: it would walk
-    every parsed file and page again and again (at 10 000 responses a clean build is faster without
-    it, and its peak memory no higher), and the exit frees everything anyway. Forked workers
-    inherit this. The preview server, which runs for hours, keeps the collector, and freezes
-    what its warm session keeps after each rebuild (serve.Preview.rebuild)."""
+    """The one place the cyclic garbage collector is dealt with (with `settled` below).
+
+    A command that runs once and exits does without it: it would walk every parsed file
+    and page again and again (at 10 000 responses a clean build takes 4.7 s without it,
+    5.1 s with it, and its largest process is no bigger), and the exit frees everything
+    anyway. Forked workers inherit this. The preview server, which runs for hours, keeps
+    the collector but calls `settled` after each rebuild.
+    """
     gc.disable()
+
+
+def settled() -> None:
+    """What the preview's warm session keeps lives as long as the server: frozen, the collector
+    stops walking it (a full pass over it took 0.2-0.3 s of some rebuilds at 10 000 responses)."""
+    gc.freeze()
 
 
 def check(project: pipeline.Project, args: argparse.Namespace) -> int:
@@ -144,7 +153,7 @@ def serve(project: pipeline.Project, args: argparse.Namespace) -> int:
 
     try:
         if not preview.port_taken(args.host, args.port):
-            preview.serve(project, host=args.host, port=args.port)
+            preview.serve(project, host=args.host, port=args.port, settle=settled)
             return EXIT_OK
     except OSError as exc:  # taken between the test and the start
         if exc.errno != errno.EADDRINUSE:

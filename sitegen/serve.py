@@ -16,7 +16,6 @@ polling.
 from __future__ import annotations
 
 import errno
-import gc
 import html
 import json
 import logging
@@ -62,10 +61,13 @@ def relevant(paths: Iterable[str]) -> list[str]:
 class Preview:
     """Rebuilds the preview with a warm session and answers the browser's requests."""
 
-    def __init__(self, project: pipeline.Project, base_url: str, out: Callable[[str], None]) -> None:
+    def __init__(self, project: pipeline.Project, base_url: str, out: Callable[[str], None],
+                 settle: Callable[[], None] = lambda: None) -> None:
         self.project = project
         self.base_url = base_url
         self.out = out
+        self.settle = settle
+        """Called after each rebuild: what the session keeps now lives as long as the preview."""
         self.hosts: set[str] = set(LOCAL_HOSTS)
         """The host names the preview answers to (a DNS-rebinding page's own name is not one of them)."""
         self.session = pipeline.Session.open(project, warm=True)
@@ -88,9 +90,7 @@ class Preview:
                 self.out(format_problems(new))
             self.shown = {str(p) for p in result.problems}
             self.problems = result.problems if result.failed else []
-            # What the warm session keeps lives for the whole preview: frozen, the collector
-            # stops walking it (a full pass over it took 0.2-0.3 s of some rebuilds).
-            gc.freeze()
+            self.settle()
         what = f"Rebuilt after {names}" if names else "Built"
         count = _count(result.problems)
         if result.failed:
@@ -276,11 +276,12 @@ def port_taken(host: str, port: int) -> bool:
 
 
 def serve(project: pipeline.Project, host: str = "127.0.0.1", port: int = 8000,
-          base_url: str | None = None, out: Callable[[str], None] | None = None) -> None:
-    """Build the preview, then serve it until interrupted."""
+          base_url: str | None = None, out: Callable[[str], None] | None = None,
+          settle: Callable[[], None] = lambda: None) -> None:
+    """Build the preview, then serve it until interrupted; `settle` after each rebuild (see Preview)."""
     say = out or (lambda line: print(line, file=sys.stderr, flush=True))
     quiet_logs()
-    preview = Preview(project, base_url or f"http://{host}:{port}/", say)
+    preview = Preview(project, base_url or f"http://{host}:{port}/", say, settle)
     preview.rebuild()
     write.prepare_spare(project.preview)  # here, not in the first edit's rebuild
     server = Server(app=preview.app, watcher=InotifyWatcher(watched(project), preview.rebuild, say))
