@@ -167,6 +167,8 @@ class Cache:
         """memo() keyed by `kind` (what else the value depends on) and the identity of the
         (memoised) objects it is made from; the entry holds them, so that no other object can
         come to have their ids while it lives."""
+        if not self.warm:  # no key to build: nothing is kept
+            return make()
         key = (kind, *(id(source) for source in sources))
         return self.memo(key, lambda: (sources, make()))[1]
 
