@@ -53,9 +53,8 @@ class Session:
     """What the stages of one build share, and what the preview keeps warm between builds."""
 
     store: Cache
-    """The one store of records kept between builds (see cache.py)."""
-    warm: bool = False
-    """Keep the store in memory after the build (the preview): the next build reads nothing from disk."""
+    """The one store of records kept between builds (see cache.py); a warm one (the preview)
+    stays in memory after the build, and the next build reads nothing from disk."""
     stats: dict[str, os.stat_result] = field(default_factory=dict)
     """The stat of every input file, taken once per build for the fingerprint and reused by load."""
 
@@ -63,12 +62,12 @@ class Session:
     def open(cls, project: Project, warm: bool = False) -> Session:
         store = Cache.at(project.root)
         store.warm = warm
-        return cls(store, warm)
+        return cls(store)
 
     def done(self, learnt: bool = True) -> None:
         """Save what the store learnt; a warm session goes on from what it holds in memory
         (and is saved when the preview stops: an entry is never wrong, only missing)."""
-        if self.warm:
+        if self.store.warm:
             self.store.next_run()
         elif learnt:
             self.store.save()

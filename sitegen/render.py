@@ -188,13 +188,13 @@ class Renderer:
         self.codes = [lang.code for lang in site.languages]
         self.strings = load_strings(templates, root, self.codes)
         self.cache = cache or Cache.disabled()
+        templates_key = tree_digest(p for p in templates.rglob("*") if p.is_file())
         # One environment for as long as the templates are the same (a warm session's rebuilds):
         # it holds the compiled templates, and a new one each time would be garbage with cycles.
-        self.env = self.cache.memo(("jinja", tree_digest(p for p in templates.rglob("*") if p.is_file())),
-                                   partial(make_environment, templates))
+        self.env = self.cache.memo(("jinja", templates_key), partial(make_environment, templates))
         self.locales = {lang.code: lang.locale for lang in site.languages}
         self.response_keys: dict[int, tuple[Response, str]] = {}
-        self.global_key = digest(CODE_DIGEST, tree_digest(p for p in templates.rglob("*") if p.is_file()),
+        self.global_key = digest(CODE_DIGEST, templates_key,
                                  repr(site.base_url), repr(site.preview), repr(site.languages),
                                  repr(sorted((u.id, u.kind, sorted(u.name.items()), sorted(u.slug.items()),
                                               u.parent) for u in site.units.values())), markup.RENDERER_VERSION)
